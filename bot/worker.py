@@ -1,0 +1,93 @@
+"""The worker: APScheduler as an in-process clock driving sweeps and the outbox drain.
+
+Every job is a sweep over our own tables whose claims are unique keys and leases, so any
+number of worker processes (and `flare run`'s in-process worker) can run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import OperationalError
+
+from bot import sweeps
+from bot.config import Settings
+from bot.runtime import Runtime
+
+log = logging.getLogger("flare.worker")
+DRAIN_INTERVAL = timedelta(milliseconds=250)
+
+
+def run_sweep(runtime: Runtime) -> None:
+    try:
+        with runtime.sessions.begin() as session:
+            sweeps.sweep(session, runtime.settings, runtime.now())
+    except OperationalError as error:  # database restarting: try again next tick
+        log.warning("sweep skipped, database unavailable: %s", error.orig)
+
+
+def _guard(name: str, job: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except OperationalError as error:
+            log.warning("%s skipped, database unavailable: %s", name, error.orig)
+        except Exception:
+            log.exception("%s failed; it runs again next tick", name)
+
+    return run
+
+
+def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    """Start the sweeps and, when Slack is configured, the outbox drain and the board."""
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": None,
+        },
+    )
+    tick = runtime.settings.tick.total_seconds()
+    scheduler.add_job(
+        _guard("sweep", lambda: run_sweep(runtime)),
+        "interval",
+        seconds=tick,
+        id="sweep",
+        next_run_time=runtime.now(),
+    )
+    for name, job, every in background_jobs(runtime):
+        scheduler.add_job(_guard(name, job), "interval", seconds=every, id=name)
+    scheduler.start()
+    return scheduler
+
+
+def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], float]]:
+    """Outbox drains: Slack (when configured) and subscriber deliveries."""
+    jobs: list[tuple[str, Callable[[], object], float]] = []
+    if runtime.settings.slack_enabled:
+        from bot.slack.sender import SlackSender
+
+        sender = SlackSender(runtime)
+        jobs.append(("slack-drain", sender.drain, DRAIN_INTERVAL.total_seconds()))
+        jobs.append(("board", sender.refresh_board, 1.0))
+    return jobs
+
+
+def run_worker(settings: Settings) -> None:
+    runtime = Runtime.create(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = start_scheduler(runtime)
+    log.info("worker started: sweeping every %ss", settings.tick.total_seconds())
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        runtime.close()

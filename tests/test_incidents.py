@@ -1,0 +1,472 @@
+"""The incident domain of SPEC §4, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import incidents as svc
+from bot import outbox
+from bot.errors import HygieneBlocked, InvalidInput, NotAllowed, NotFound
+from bot.models import (
+    Component,
+    ComponentStatus,
+    ComponentStatusChange,
+    EventKind,
+    Incident,
+    IncidentStatus,
+    OutboxMessage,
+    Promise,
+    Severity,
+    TimelineEvent,
+)
+from bot.runtime import Runtime
+from tests.conftest import Clock, with_settings
+from tests.factories import make_incident
+
+PARTIAL = ComponentStatus.PARTIAL_OUTAGE
+MAJOR = ComponentStatus.MAJOR_OUTAGE
+
+
+def _snapshot(session: Session) -> dict[str, object]:
+    """Everything a refused operation must leave as it was."""
+    return {
+        "incidents": [
+            (
+                i.number,
+                i.status,
+                i.severity,
+                i.commander_id,
+                i.owner_id,
+                i.public_title,
+                i.internal_only,
+                i.next_update_due,
+                i.reminder_due,
+            )
+            for i in session.scalars(select(Incident).order_by(Incident.number))
+        ],
+        "events": session.scalar(select(func.count()).select_from(TimelineEvent)),
+        "outbox": session.scalar(select(func.count()).select_from(OutboxMessage)),
+        "components": [(c.key, c.status) for c in session.scalars(select(Component))],
+        "promises": session.scalar(select(func.count()).select_from(Promise)),
+        "version": outbox.current_version(session),
+    }
+
+
+def _component(session: Session, key: str) -> Component:
+    return session.scalars(select(Component).where(Component.key == key)).one()
+
+
+def test_incidents_declare_numbers_sequentially_with_public_id(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        first = make_incident(session, runtime.settings, clock(), title="One")
+        second = make_incident(session, runtime.settings, clock(), title="Two")
+    assert (first.ref, second.ref) == ("INC-1", "INC-2")
+    assert len(first.public_id) == 12 and first.public_id.isalnum()
+    assert first.public_id.islower() and first.public_id != second.public_id
+    assert first.commander_id == "U0COMMAND" and first.owner_id is None
+    assert first.severity == Severity.SEV2 and first.status == IncidentStatus.INVESTIGATING
+
+
+def test_incidents_declare_twice_within_a_minute_returns_the_first(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        first, created = svc.declare(
+            session, runtime.settings, title="DB down", actor="U1", now=clock()
+        )
+    clock.advance(seconds=30)
+    with runtime.sessions.begin() as session:
+        again, created_again = svc.declare(
+            session, runtime.settings, title="DB down", actor="U1", now=clock()
+        )
+    clock.advance(seconds=31)
+    with runtime.sessions.begin() as session:
+        later, created_later = svc.declare(
+            session, runtime.settings, title="DB down", actor="U1", now=clock()
+        )
+    assert created and not created_again and created_later
+    assert again.id == first.id and later.number == 2
+
+
+def test_incidents_before_first_update_promise_is_declared_plus_cadence(
+    runtime: Runtime, clock: Clock
+):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock(), severity=Severity.SEV1)
+    assert incident.reminder_due == clock() + timedelta(minutes=15)
+    assert incident.next_update_due is None and not incident.is_public
+
+
+def test_incidents_update_sets_promise_components_and_timeline(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock())
+        event = svc.publish_update(
+            session,
+            runtime.settings,
+            incident,
+            message="Checkout is failing for some users.",
+            actor="U1",
+            now=clock(),
+            status=IncidentStatus.IDENTIFIED,
+            components={"api": PARTIAL},
+        )
+    with runtime.sessions.begin() as session:
+        incident = svc.get_incident(session, 1)
+        assert incident.is_public and incident.status == IncidentStatus.IDENTIFIED
+        assert incident.next_update_due == clock() + timedelta(minutes=20)  # sev2
+        assert incident.identified_at == clock()
+        assert _component(session, "api").status == PARTIAL
+        assert event.data["affected_components"][0]["old_status"] == "operational"
+        assert event.data["affected_components"][0]["new_status"] == "partial_outage"
+        kinds = [e.kind for e in svc.timeline(session, incident)]
+        assert kinds == [EventKind.DECLARED, EventKind.PUBLIC_UPDATE]
+        promises = session.scalars(select(Promise)).all()
+        assert [(p.due_at, p.kept) for p in promises] == [(clock() + timedelta(minutes=20), None)]
+
+
+def test_incidents_owner_may_promise_sooner_but_not_later(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock())
+        svc.publish_update(
+            session,
+            runtime.settings,
+            incident,
+            message="Looking into it.",
+            actor="U1",
+            now=clock(),
+            next_in=timedelta(minutes=10),
+        )
+        assert incident.next_update_due == clock() + timedelta(minutes=10)
+    with runtime.sessions.begin() as session:
+        before = _snapshot(session)
+        incident = svc.get_incident(session, 1)
+        with pytest.raises(InvalidInput, match="at most 20 minutes"):
+            svc.publish_update(
+                session,
+                runtime.settings,
+                incident,
+                message="Later.",
+                actor="U1",
+                now=clock(),
+                next_in=timedelta(minutes=45),
+            )
+        session.rollback()
+    with runtime.sessions.begin() as session:
+        assert _snapshot(session) == before
+
+
+def test_incidents_promise_kept_or_broken_is_recorded(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock(), public=True)
+    clock.advance(minutes=19)
+    with runtime.sessions.begin() as session:
+        incident = svc.get_incident(session, 1)
+        svc.publish_update(
+            session,
+            runtime.settings,
+            incident,
+            message="Still working.",
+            actor="U1",
+            now=clock(),
+        )
+    clock.advance(minutes=25)  # past the 20-minute promise
+    with runtime.sessions.begin() as session:
+        assert svc.expire_promises(session, clock()) == 1
+    clock.advance(minutes=1)
+    with runtime.sessions.begin() as session:
+        incident = svc.get_incident(session, 1)
+        svc.publish_update(
+            session,
+            runtime.settings,
+            incident,
+            message="Late but here.",
+            actor="U1",
+            now=clock(),
+        )
+        record = svc.promise_record(session, incident)
+    assert (record.kept, record.total) == (1, 2)
+    assert str(record) == "1/2 updates on time"
+
+
+def test_incidents_published_promise_never_moves_later(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(
+            session, runtime.settings, clock(), severity=Severity.SEV1, public=True
+        )
+        promised = incident.next_update_due
+        svc.set_severity(
+            session, runtime.settings, incident, severity=Severity.SEV4, actor="U1", now=clock()
+        )
+        assert incident.next_update_due == promised  # sev4's 30m would be later
+        svc.snooze(session, runtime.settings, incident, minutes=10, actor="U1", now=clock())
+        assert incident.next_update_due == promised
+        assert incident.snoozed_until == clock() + timedelta(minutes=10)
+
+
+def test_incidents_severity_raise_brings_promise_forward(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(
+            session, runtime.settings, clock(), severity=Severity.SEV3, public=True
+        )
+        assert incident.next_update_due == clock() + timedelta(minutes=30)
+        clock.advance(minutes=5)
+        svc.set_severity(
+            session, runtime.settings, incident, severity=Severity.SEV1, actor="U1", now=clock()
+        )
+        expected = clock() - timedelta(minutes=5) + timedelta(minutes=15)
+        assert incident.next_update_due == expected and incident.reminder_due == expected
+
+
+def test_incidents_snooze_is_bounded_by_one_cadence(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        make_incident(session, runtime.settings, clock(), severity=Severity.SEV1)
+    with runtime.sessions.begin() as session:
+        before = _snapshot(session)
+        with pytest.raises(InvalidInput, match="at most 15 minutes"):
+            svc.snooze(
+                session,
+                runtime.settings,
+                svc.get_incident(session, 1),
+                minutes=16,
+                actor="U1",
+                now=clock(),
+            )
+        session.rollback()
+    with runtime.sessions.begin() as session:
+        assert _snapshot(session) == before
+
+
+def test_incidents_resolve_restores_components_unless_another_incident_holds_them(
+    runtime: Runtime, clock: Clock
+):
+    with runtime.sessions.begin() as session:
+        first = make_incident(session, runtime.settings, clock(), title="API errors")
+        second = make_incident(session, runtime.settings, clock(), title="Dashboard slow")
+        svc.publish_update(
+            session,
+            runtime.settings,
+            first,
+            message="API partially down.",
+            actor="U1",
+            now=clock(),
+            components={"api": MAJOR, "webhooks": PARTIAL},
+        )
+        svc.publish_update(
+            session,
+            runtime.settings,
+            second,
+            message="Dashboard slow.",
+            actor="U1",
+            now=clock(),
+            components={"api": PARTIAL, "dashboard": PARTIAL},
+        )
+    clock.advance(minutes=3)
+    with runtime.sessions.begin() as session:
+        event = svc.resolve(
+            session, runtime.settings, svc.get_incident(session, 1), actor="U1", now=clock()
+        )
+        assert _component(session, "api").status == PARTIAL  # second still gives partial
+        assert _component(session, "webhooks").status == ComponentStatus.OPERATIONAL
+        assert _component(session, "dashboard").status == PARTIAL
+        assert event.body == svc.DEFAULT_RESOLVED and event.status == IncidentStatus.RESOLVED
+        incident = svc.get_incident(session, 1)
+        assert incident.resolved_at == clock() and incident.next_update_due is None
+    with runtime.sessions.begin() as session:
+        svc.resolve(
+            session,
+            runtime.settings,
+            svc.get_incident(session, 2),
+            actor="U1",
+            now=clock(),
+            message="All clear now.",
+        )
+        assert {c.key: c.status for c in session.scalars(select(Component))} == {
+            "api": ComponentStatus.OPERATIONAL,
+            "dashboard": ComponentStatus.OPERATIONAL,
+            "webhooks": ComponentStatus.OPERATIONAL,
+        }
+        history = session.scalars(select(ComponentStatusChange.status)).all()
+        assert MAJOR in history and history[-1] == ComponentStatus.OPERATIONAL
+
+
+@pytest.mark.parametrize(
+    ("operation", "error"),
+    [
+        ("unknown_incident", NotFound),
+        ("unknown_component", InvalidInput),
+        ("update_after_resolve", InvalidInput),
+        ("empty_update", InvalidInput),
+        ("oversized_update", InvalidInput),
+        ("oversized_title", InvalidInput),
+        ("oversized_note", InvalidInput),
+        ("empty_note", InvalidInput),
+        ("hygiene", HygieneBlocked),
+        ("same_severity", InvalidInput),
+        ("cli_as_owner", InvalidInput),
+        ("unknown_status_component", NotFound),
+    ],
+)
+def test_incidents_bad_input_changes_nothing(
+    runtime: Runtime, clock: Clock, operation: str, error: type[Exception]
+):
+    with runtime.sessions.begin() as session:
+        make_incident(session, runtime.settings, clock(), public=True)
+        resolved = make_incident(session, runtime.settings, clock(), title="Old")
+        svc.resolve(session, runtime.settings, resolved, actor="U1", now=clock())
+    settings = runtime.settings
+    with runtime.sessions.begin() as session:
+        before = _snapshot(session)
+    clock.advance(minutes=1)
+    now = clock()
+    with runtime.sessions() as session:
+        open_incident = svc.get_incident(session, 1)
+        actions = {
+            "unknown_incident": lambda: svc.get_incident(session, 99),
+            "unknown_component": lambda: svc.publish_update(
+                session,
+                settings,
+                open_incident,
+                message="x y",
+                actor="U1",
+                now=now,
+                components={"billing": MAJOR},
+            ),
+            "update_after_resolve": lambda: svc.publish_update(
+                session,
+                settings,
+                svc.get_incident(session, 2),
+                message="Back again",
+                actor="U1",
+                now=now,
+            ),
+            "empty_update": lambda: svc.publish_update(
+                session, settings, open_incident, message="   ", actor="U1", now=now
+            ),
+            "oversized_update": lambda: svc.publish_update(
+                session, settings, open_incident, message="a" * 5001, actor="U1", now=now
+            ),
+            "oversized_title": lambda: svc.declare(
+                session, settings, title="t" * 201, actor="U1", now=now
+            ),
+            "oversized_note": lambda: svc.add_note(
+                session, open_incident, text="n" * 10_001, actor="U1", now=now
+            ),
+            "empty_note": lambda: svc.add_note(
+                session, open_incident, text="", actor="U1", now=now
+            ),
+            "hygiene": lambda: svc.publish_update(
+                session,
+                settings,
+                open_incident,
+                message="db-prod-3 at 10.0.4.17 crashed",
+                actor="U1",
+                now=now,
+            ),
+            "same_severity": lambda: svc.set_severity(
+                session, settings, open_incident, severity=Severity.SEV2, actor="U1", now=now
+            ),
+            "cli_as_owner": lambda: svc.assign_role(
+                session, open_incident, role="owner", user="cli", actor="cli", now=now
+            ),
+            "unknown_status_component": lambda: svc.set_component_status(
+                session, key="billing", status=MAJOR, actor="U1", now=now
+            ),
+        }
+        with pytest.raises(error) as raised:
+            actions[operation]()
+        assert str(raised.value)
+        session.rollback()
+    with runtime.sessions.begin() as session:
+        assert _snapshot(session) == before
+
+
+def test_incidents_note_is_internal_and_in_timeline(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock())
+        note = svc.add_note(
+            session, incident, text="Rolled back deploy 4411", actor="U2", now=clock()
+        )
+        assert note.kind == EventKind.NOTE and not note.is_public
+        assert not incident.is_public  # a note never publishes
+
+
+def test_incidents_every_event_queues_one_thread_post(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock(), public=True)
+        svc.add_note(session, incident, text="Paging DB team", actor="U2", now=clock())
+        svc.assign_role(session, incident, role="owner", user="U3", actor="U1", now=clock())
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    thread_posts = [r for r in rows if r.kind == "slack.event"]
+    assert len(thread_posts) == 4  # declared, update, note, role
+    assert {r.ordering_key for r in thread_posts} == {f"incident:{incident.id}"}
+    dms = [r for r in rows if r.kind == "slack.dm"]
+    assert [d.payload["user"] for d in dms] == ["U3"]
+
+
+def test_incidents_internal_only_stops_public_page_and_reminders(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock(), public=True)
+        svc.mark_internal(session, incident, actor="U1", now=clock())
+        assert not incident.is_public and incident.reminder_due is None
+        with pytest.raises(InvalidInput, match="internal-only"):
+            svc.publish_update(
+                session, runtime.settings, incident, message="Hello", actor="U1", now=clock()
+            )
+
+
+def test_incidents_public_title_is_checked_and_stored(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock())
+        with pytest.raises(HygieneBlocked):
+            svc.set_public_title(
+                session,
+                runtime.settings,
+                incident,
+                title="payments-db.internal down",
+                actor="U1",
+                now=clock(),
+            )
+        svc.set_public_title(
+            session,
+            runtime.settings,
+            incident,
+            title="Checkout delays",
+            actor="U1",
+            now=clock(),
+        )
+        assert incident.public_title == "Checkout delays" and incident.title == "Checkout errors"
+
+
+def test_incidents_responders_gate_public_changes(runtime: Runtime):
+    gated = with_settings(runtime, responders=("U0RESP", "S0GROUP"))
+    svc.require_responder("U0RESP", gated.settings)
+    svc.require_responder("U0MEMBER", gated.settings, group_members=["U0MEMBER"])
+    svc.require_responder("cli", gated.settings)
+    with pytest.raises(NotAllowed, match="<@U0RESP>"):
+        svc.require_responder("U0OTHER", gated.settings, group_members=[])
+    svc.require_responder("U0ANYONE", runtime.settings)  # empty list: everyone
+
+
+def test_incidents_component_outside_incident(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        component, change = svc.set_component_status(
+            session,
+            key="webhooks",
+            status=ComponentStatus.DEGRADED_PERFORMANCE,
+            actor="U1",
+            now=clock(),
+        )
+    assert change == ("operational", "degraded_performance")
+    with runtime.sessions.begin() as session:
+        assert _component(session, "webhooks").status == ComponentStatus.DEGRADED_PERFORMANCE
+
+
+def test_incidents_times_are_utc_aware_after_a_round_trip(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        make_incident(session, runtime.settings, clock(), public=True)
+    with runtime.sessions.begin() as session:
+        incident = svc.get_incident(session, 1)
+        assert incident.declared_at.utcoffset() == timedelta(0)
+        assert incident.declared_at == clock()

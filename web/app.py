@@ -1,0 +1,44 @@
+"""Starlette wiring: one app for the public site, the API, feeds and the Slack endpoint."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from bot.config import load_settings
+from bot.runtime import Runtime
+from web import health
+
+log = logging.getLogger("flare.web")
+
+
+def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> Starlette:
+    """`mode` "all" (flare run) also runs the scheduler and outbox in this process."""
+    mode = mode or os.environ.get("FLARE_PROCESS_MODE", "web")
+    owns_runtime = runtime is None
+    runtime = runtime or Runtime.create(load_settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        scheduler = None
+        if mode == "all":
+            from bot.worker import start_scheduler
+
+            scheduler = start_scheduler(runtime)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            if owns_runtime:
+                runtime.close()
+
+    routes: list[BaseRoute] = [*health.routes(runtime)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
