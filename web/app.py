@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from bot.config import load_settings
 from bot.runtime import Runtime
-from web import health
+from web import health, public, slack_http, subscriptions
 
 log = logging.getLogger("flare.web")
 
@@ -26,6 +26,7 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         scheduler = None
+        await public.start(app, runtime)
         if mode == "all":
             from bot.worker import start_scheduler
 
@@ -35,10 +36,16 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            await public.stop(app)
             if owns_runtime:
                 runtime.close()
 
-    routes: list[BaseRoute] = [*health.routes(runtime)]
+    routes: list[BaseRoute] = [
+        *health.routes(runtime),
+        *slack_http.routes(runtime),
+        *subscriptions.routes(runtime),
+        *public.routes(runtime),  # last: it may hold catch-all page routes
+    ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     return app
