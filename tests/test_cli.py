@@ -1,0 +1,161 @@
+"""The `flare` console script, run as a real process against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+FLARE = str(Path(sys.executable).with_name("flare"))
+
+
+def flare(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FLARE_"))}
+    full_env.pop("DATABASE_URL", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [FLARE, *args],
+        cwd=cwd,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "flare.toml").write_text(
+        '[[components]]\nkey = "api"\nname = "API"\n', encoding="utf-8"
+    )
+    if db_url.startswith("postgresql"):
+        return {"DATABASE_URL": db_url.replace("postgresql+psycopg://", "postgresql://")}
+    return {"DATABASE_URL": db_url}
+
+
+def test_cli_tells_the_story_of_an_incident(cli_env: dict[str, str], tmp_path: Path):
+    def run(*args: str) -> str:
+        result = flare("incident", *args, cwd=tmp_path, env=cli_env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "Declared INC-1 [sev2] Checkout errors" in run("declare", "sev2", "Checkout errors")
+    assert "Published on INC-1 (identified)" in run(
+        "update",
+        "INC-3".replace("3", "1"),
+        "identified",
+        "api=partial",
+        "We are seeing failed checkouts",
+    )
+    assert "Internal note added" in run("note", "1", "Rolled back deploy 4411 on db-prod-3")
+    assert "is now owner" in run("owner", "#1", "--as", "U0JANE", "U0OWNER")
+    assert "Resolved INC-1" in run("resolve", "inc-1", "Checkout works again.")
+    shown = run("show", "INC-1")
+    assert "[internal note] Rolled back deploy 4411 on db-prod-3" in shown
+    assert "[public] identified [API operational→partial_outage]" in shown
+    assert "U0JANE: owner → U0OWNER" in shown
+    assert "[public] resolved [API partial_outage→operational]: Checkout works again." in shown
+    assert "No open incidents." in run("list")
+
+
+def test_cli_bad_input_is_clear_and_changes_nothing(cli_env: dict[str, str], tmp_path: Path):
+    assert flare("incident", "declare", "Login slow", cwd=tmp_path, env=cli_env).returncode == 0
+    cases = [
+        (("show", "INC-9"), 1, "There is no incident INC-9"),
+        (("update", "1", "api=major", "   "), 2, "needs a message"),
+        (("update", "1", "api=broken", "x"), 2, "not a level"),
+        (("frobnicate",), 2, "Unknown sub-command"),
+        (("note", "1", "x" * 10_001), 1, "limit is 10,000"),
+        (("update", "1", "db-prod-3 at 10.1.2.3 is down"), 1, "Not published"),
+        (("owner", "1", "--as", "jane", "U0X"), 2, "--as takes a Slack user ID"),
+    ]
+    for args, code, message in cases:
+        result = flare("incident", *args, cwd=tmp_path, env=cli_env)
+        assert result.returncode == code, (args, result.stdout, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+    shown = flare("incident", "show", "1", cwd=tmp_path, env=cli_env).stdout
+    assert shown.count("\n  ") == 1  # only the declaration is in the timeline
+
+
+def test_cli_force_publishes_despite_findings(cli_env: dict[str, str], tmp_path: Path):
+    flare("incident", "declare", "DB", cwd=tmp_path, env=cli_env)
+    result = flare(
+        "incident",
+        "update",
+        "1",
+        "--force",
+        "--",
+        "Failover of db-prod-3 done",
+        cwd=tmp_path,
+        env=cli_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Failover of db-prod-3 done"
+        in flare("incident", "show", "1", cwd=tmp_path, env=cli_env).stdout
+    )
+
+
+def test_cli_bad_configuration_is_one_line(tmp_path: Path):
+    result = flare("incident", "list", cwd=tmp_path, env={"FLARE_TICK": "often"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "flare: configuration error: FLARE_TICK: 'often' is not a duration like 30s, 15m or 1h"
+    ]
+
+
+def test_cli_lint_public_prints_json_lines(tmp_path: Path):
+    clean = flare("lint-public", cwd=tmp_path, stdin="We are investigating elevated errors.")
+    assert clean.returncode == 0 and clean.stdout.strip() == ""
+    flagged = flare("lint-public", cwd=tmp_path, stdin="Host 10.0.0.12 is down")
+    assert flagged.returncode == 1
+    finding = json.loads(flagged.stdout.splitlines()[0])
+    assert finding["kind"] == "ip" and finding["text"] == "10.0.0.12"
+    assert "Host 10.0.0.12 is down"[finding["start"] : finding["end"]] == "10.0.0.12"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_cli_run_on_a_fresh_checkout_serves_healthz(tmp_path: Path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FLARE_"))}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [FLARE, "run", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                body = response.json()
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert body is not None and body["database"] == "ok"
+        assert (tmp_path / "flare.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert "Slack is off: SLACK_BOT_TOKEN is not set" in output
+    assert "slack-app-manifest.yml" in output
