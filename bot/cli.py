@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot import grammar
 from bot.config import ConfigError, Settings, load_settings, parse_duration
 from bot.errors import FlareError, HygieneBlocked, UsageError
@@ -55,7 +57,7 @@ def _join(words: Sequence[str]) -> str:
     return " ".join(f'"{w}"' if (not w or any(c.isspace() for c in w)) else w for w in words)
 
 
-def _session_factory(settings: Settings):  # type: ignore[no-untyped-def]
+def _session_factory(settings: Settings) -> sessionmaker[Session]:
     from bot.db import make_engine, make_session_factory
 
     return make_session_factory(make_engine(settings.database_url))

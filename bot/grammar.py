@@ -249,7 +249,7 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
             duration = parse_duration(tokens[2].value, name="duration")
         except ConfigError:
             raise fail(f"{tokens[2].value!r} is not a duration like 2h or 90m.") from None
-        index, chosen = 3, ()
+        index, chosen = 3, tuple[str, ...]()
         items = [i.strip().lower() for i in tokens[3].value.split(",")]
         if not tokens[3].quoted and all(i in keys for i in items):
             chosen, index = tuple(dict.fromkeys(items)), 4
