@@ -53,6 +53,42 @@ def enqueue(
     return bool(getattr(result, "rowcount", 0))
 
 
+def enqueue_many(
+    session: Session, *, now: datetime, messages: Sequence[dict[str, Any]], chunk: int = 200
+) -> int:
+    """Queue many side effects in multi-row INSERTs (same rules as `enqueue`).
+
+    Each message gives key, kind and optionally payload, incident_id, ordering_key and
+    available_at. Returns how many were new; existing keys are skipped without error.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    added = 0
+    for start in range(0, len(messages), chunk):
+        rows = [
+            {
+                "key": m["key"],
+                "kind": m["kind"],
+                "payload": m.get("payload") or {},
+                "incident_id": m.get("incident_id"),
+                "ordering_key": m.get("ordering_key"),
+                "created_at": now,
+                "available_at": m.get("available_at") or now,
+                "attempts": 0,
+                "dead": False,
+            }
+            for m in messages[start : start + chunk]
+        ]
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id)  # rowcount is not reliable for multi-row inserts
+        )
+        added += len(session.execute(stmt).all())
+    return added
+
+
 def claim(
     session: Session,
     *,
