@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot import maintenance, outbox
+from bot import maintenance, outbox, reminders
 from bot.config import Settings
 from bot.incidents import expire_promises
 from bot.models import KeyValue
@@ -36,4 +36,5 @@ def sweep(session: Session, settings: Settings, now: datetime) -> None:
     maintenance.advance(session, now)
     if expire_promises(session, now):
         outbox.bump_version(session, now)
+    reminders.enqueue_due(session, settings, now)
     heartbeat(session, now)
