@@ -22,7 +22,7 @@ The rules, in words (docs/cadence.md has them for people):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -240,7 +240,8 @@ def is_stale(session: Session, payload: Mapping[str, Any], now: datetime) -> boo
     passed (the escalation speaks instead); for an escalation, once its next slot has come
     (the sweep queues that one, so an outage never releases a burst of old mentions).
     """
-    incident = session.get(Incident, payload.get("incident_id"))
+    incident_id = payload.get("incident_id")
+    incident = session.get(Incident, incident_id) if isinstance(incident_id, int) else None
     if incident is None or not incident.is_open or incident.internal_only:
         return True
     due = _parse(payload.get("due_at"))
@@ -252,13 +253,3 @@ def is_stale(session: Session, payload: Mapping[str, Any], now: datetime) -> boo
     if slot is not None:
         return now >= slot + ESCALATION_REPEAT
     return now >= due
-
-
-def pending(session: Session, incident_ids: Iterable[int] | None = None) -> list[OutboxMessage]:
-    """Unsent reminders and escalations (for tests, `show` and operators)."""
-    query = select(OutboxMessage).where(
-        OutboxMessage.kind.in_(KINDS), OutboxMessage.sent_at.is_(None)
-    )
-    if incident_ids is not None:
-        query = query.where(OutboxMessage.incident_id.in_(list(incident_ids)))
-    return list(session.scalars(query.order_by(OutboxMessage.id)))

@@ -570,6 +570,7 @@ def test_reminders_is_stale_for_unknown_or_malformed_payloads(runtime: Runtime, 
         assert reminders.is_stale(session, {"incident_id": 999, "due_at": "x"}, clock())
         assert reminders.is_stale(session, {"incident_id": incident_id, "due_at": "x"}, clock())
         assert reminders.is_stale(session, {"incident_id": incident_id}, clock())
+        assert reminders.is_stale(session, {"due_at": "2026-11-25T14:20:00+00:00"}, clock())
         due = session.get_one(Incident, incident_id).reminder_due
         assert due is not None
         assert not reminders.is_stale(
