@@ -144,7 +144,7 @@ def cmd_lint_public(settings: Settings, status: str, jsonl: bool) -> int:
         status=status,
         jsonl=jsonl,
         deny=settings.hygiene_deny,
-        own_domains=(settings.public_host,),
+        own_domains=settings.own_domains,
     )
     if output:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")

@@ -116,6 +116,15 @@ class Settings:
         return urlsplit(self.public_url).hostname or "localhost"
 
     @property
+    def own_domains(self) -> tuple[str, ...]:
+        """The company's public domains: the page's host and its parent (status.acme.com →
+        acme.com), which public text may name freely."""
+        host = self.public_host
+        labels = host.split(".")
+        parent = ".".join(labels[-2:]) if len(labels) > 2 else host
+        return tuple(dict.fromkeys((host, parent)))
+
+    @property
     def sender_address(self) -> str:
         return self.mail_from or f"status@{self.public_host}"
 

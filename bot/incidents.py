@@ -70,7 +70,7 @@ def check_hygiene(settings: Settings, text: str, status: IncidentStatus, *, forc
     if force:
         return
     findings = check_public_text(
-        text, status.value, deny=settings.hygiene_deny, own_domains=(settings.public_host,)
+        text, status.value, deny=settings.hygiene_deny, own_domains=settings.own_domains
     )
     if findings:
         raise HygieneBlocked(findings, text)
