@@ -1,0 +1,275 @@
+"""The pinned board in #incidents: what support reads. Gathered from the database, rendered
+by pure functions; bot.slack.sender puts it into Slack."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import incidents as svc
+from bot import maintenance, sweeps
+from bot.config import Settings
+from bot.models import (
+    Component,
+    ComponentStatus,
+    EventKind,
+    MaintenanceStatus,
+    TimelineEvent,
+)
+from bot.slack.blocks import (
+    LEVEL_LABELS,
+    Block,
+    button,
+    clip,
+    context,
+    incident_actions,
+    section,
+)
+from bot.slack.ids import SlackId
+from bot.slack.style import SlackStyle, ago, date_token, escape
+
+STYLE = SlackStyle()
+MAX_BLOCKS = 50
+FULL_INCIDENTS = 12  # shown in full (3 blocks each); the rest are summarised in lines
+WORDING_LIMIT = 1500
+MISSED_TICKS = 3
+
+
+@dataclass(frozen=True)
+class BoardIncident:
+    number: int
+    title: str
+    severity: str
+    status: str
+    commander: str | None
+    owner: str | None
+    internal_only: bool
+    latest_wording: str | None
+    last_public_update_at: datetime | None
+    next_due: datetime | None
+    first_due: datetime | None
+    overdue: bool
+    record: str
+    channel: str | None
+    thread_ts: str | None
+
+
+@dataclass(frozen=True)
+class BoardMaintenance:
+    title: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BoardView:
+    incidents: list[BoardIncident] = field(default_factory=list)
+    degraded: list[tuple[str, ComponentStatus]] = field(default_factory=list)
+    maintenances: list[BoardMaintenance] = field(default_factory=list)
+    scheduler_stale_since: datetime | None = None
+    scheduler_never: bool = False
+
+
+def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
+    """Read everything the board shows (one short read)."""
+    rows = []
+    for incident in svc.open_incidents(session):
+        latest = session.scalars(
+            select(TimelineEvent)
+            .where(
+                TimelineEvent.incident_id == incident.id,
+                TimelineEvent.kind == EventKind.PUBLIC_UPDATE,
+            )
+            .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
+            .limit(1)
+        ).first()
+        due = incident.next_update_due
+        first_due = (
+            None if incident.published_at or incident.internal_only else incident.reminder_due
+        )
+        watched = due or first_due
+        rows.append(
+            BoardIncident(
+                number=incident.number,
+                title=incident.title,
+                severity=incident.severity.value,
+                status=incident.status.value,
+                commander=incident.commander_id,
+                owner=incident.owner_id,
+                internal_only=incident.internal_only,
+                latest_wording=latest.body if latest else None,
+                last_public_update_at=incident.last_public_update_at,
+                next_due=due,
+                first_due=first_due,
+                overdue=watched is not None and watched <= now,
+                record=str(svc.promise_record(session, incident)),
+                channel=incident.slack_channel or settings.incidents_channel,
+                thread_ts=incident.slack_ts,
+            )
+        )
+    degraded = [
+        (c.name, c.status)
+        for c in session.scalars(
+            select(Component)
+            .where(Component.hidden.is_(False), Component.status != ComponentStatus.OPERATIONAL)
+            .order_by(Component.position)
+        )
+    ]
+    windows = [
+        BoardMaintenance(
+            title=m.title,
+            status=m.status.value,
+            starts_at=m.starts_at,
+            ends_at=m.ends_at,
+            keys=tuple(m.component_keys),
+        )
+        for m in maintenance.upcoming_and_active(session)
+        if m.status != MaintenanceStatus.COMPLETED
+    ]
+    last = sweeps.last_sweep(session)
+    stale = last is not None and now - last > settings.tick * MISSED_TICKS
+    return BoardView(
+        incidents=rows,
+        degraded=degraded,
+        maintenances=windows,
+        scheduler_stale_since=last if stale else None,
+        scheduler_never=last is None,
+    )
+
+
+def thread_link(channel: str | None, ts: str | None) -> str | None:
+    if not channel or not ts:
+        return None
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def incident_text(row: BoardIncident) -> str:
+    link = thread_link(row.channel, row.thread_ts)
+    ref = f"<{link}|INC-{row.number}>" if link else f"INC-{row.number}"
+    owner = STYLE.user(row.owner) if row.owner else ":warning: no owner — assign one"
+    lines = [
+        f"*{ref}* · *{row.severity.upper()}* · {STYLE.text(row.title)}",
+        f"Commander {STYLE.user(row.commander)} · Owner {owner}",
+    ]
+    if row.internal_only:
+        lines.append("_Internal-only: not on the public page, no reminders._")
+    elif row.latest_wording is None:
+        due = row.first_due
+        when = f" — first update due {date_token(due, '{time}')}" if due else ""
+        flag = " :rotating_light: *OVERDUE*" if row.overdue else ""
+        lines.append(f"Not on the public page yet{when}{flag}")
+    else:
+        wording = clip(escape(row.latest_wording), WORDING_LIMIT).replace("\n", "\n>")
+        lines.append(f"Public status *{row.status}*:\n>{wording}")
+        since = (
+            f"Last public update {ago(row.last_public_update_at)}"
+            if row.last_public_update_at
+            else ""
+        )
+        if row.next_due is None:
+            nxt = ""
+        elif row.overdue:
+            nxt = f" · :rotating_light: *OVERDUE* — next update was due {date_token(row.next_due)}"
+        else:
+            nxt = f" · next update due {date_token(row.next_due, '{time}')}"
+        lines.append(f"{since}{nxt} · {row.record}")
+    return clip("\n".join(lines))
+
+
+def summary_line(row: BoardIncident) -> str:
+    flag = " :rotating_light: OVERDUE" if row.overdue else ""
+    owner = STYLE.user(row.owner) if row.owner else "no owner"
+    return (
+        f"• INC-{row.number} [{row.severity}] {clip(STYLE.text(row.title), 80)} — "
+        f"{row.status}, {owner}{flag}"
+    )
+
+
+def _chunks(lines: Sequence[str], limit: int = 2900) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > limit:
+            out.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        out.append(current)
+    return out
+
+
+def render(view: BoardView) -> tuple[str, list[Block]]:
+    """The board message (fallback text, blocks), within Block Kit's limits."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Incident board"}}
+    ]
+    if view.scheduler_stale_since is not None:
+        blocks.append(
+            section(
+                ":warning: *No scheduler has swept since "
+                f"{date_token(view.scheduler_stale_since)}* — reminders are not being sent. "
+                "Check `flare worker`."
+            )
+        )
+    elif view.scheduler_never:
+        blocks.append(
+            section(":warning: *No scheduler has run yet* — reminders are not being sent.")
+        )
+    calm = not view.incidents and not view.degraded
+    if calm:
+        blocks.append(section(":white_check_mark: *All systems operational*"))
+    full = view.incidents[:FULL_INCIDENTS]
+    rest = view.incidents[FULL_INCIDENTS:]
+    for row in full:
+        blocks.append(section(incident_text(row)))
+        blocks.append(incident_actions(row.number))
+        blocks.append({"type": "divider"})
+    if rest:
+        lines = [f"*…and {len(rest)} more open incidents:*"] + [summary_line(r) for r in rest]
+        for chunk in _chunks(lines)[:3]:
+            blocks.append(section(chunk))
+    if view.degraded:
+        lines = [f"• {escape(name)} — {LEVEL_LABELS[status]}" for name, status in view.degraded]
+        blocks.append(section(clip("*Degraded components*\n" + "\n".join(lines))))
+    if view.maintenances:
+        lines = []
+        for m in view.maintenances:
+            state = "in progress" if m.status == MaintenanceStatus.IN_PROGRESS else "scheduled"
+            keys = f" ({', '.join(m.keys)})" if m.keys else ""
+            lines.append(
+                f"• {STYLE.text(m.title)}{keys} — {state}, "
+                f"{date_token(m.starts_at)} – {date_token(m.ends_at)}"
+            )
+        blocks.append(section(clip("*Maintenance*\n" + "\n".join(lines[:20]))))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "board",
+            "elements": [button("Declare incident", SlackId.DECLARE_OPEN, "board")],
+        }
+    )
+    blocks.append(context("Edited in place by Flare. `/incident help` for commands."))
+    blocks = blocks[:MAX_BLOCKS]
+    count = len(view.incidents)
+    overdue = sum(1 for r in view.incidents if r.overdue)
+    if calm:
+        text = "Incident board: all systems operational"
+    else:
+        text = f"Incident board: {count} open incident{'s' if count != 1 else ''}"
+        if overdue:
+            text += f", {overdue} OVERDUE"
+    return text, blocks
+
+
+def fingerprint(text: str, blocks: Sequence[Block]) -> str:
+    """Same content, same fingerprint: the board is edited only when this changes."""
+    raw = json.dumps([text, blocks], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
