@@ -33,6 +33,7 @@ from bot.models import (
     TimelineEvent,
 )
 from bot.promises import PromiseRecord, next_due
+from bot.subscribers import notify_public_update
 
 TITLE_LIMIT = 200
 UPDATE_LIMIT = 5_000
@@ -166,6 +167,8 @@ def record_event(
         incident_id=incident.id,
         ordering_key=f"incident:{incident.id}",
     )
+    if kind == EventKind.PUBLIC_UPDATE and incident.is_public:
+        notify_public_update(session, event, now)  # subscribers, via the outbox
     incident.updated_at = now
     outbox.bump_version(session, now)
     return event

@@ -23,6 +23,7 @@ from bot.models import (
     MaintenanceStatus,
     new_public_id,
 )
+from bot.subscribers import notify_maintenance
 
 MAX_WINDOW = timedelta(days=7)
 STARTED = "Scheduled maintenance is currently in progress. We will provide updates as necessary."
@@ -79,6 +80,7 @@ def schedule(
         now=now,
         payload={"maintenance_id": maintenance.id, "status": "scheduled"},
     )
+    notify_maintenance(session, maintenance, "scheduled", now)
     return maintenance
 
 
@@ -152,6 +154,7 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
             now=now,
             payload={"maintenance_id": maintenance.id, "status": target.value},
         )
+        notify_maintenance(session, maintenance, target.value, now)
         changed.append(maintenance)
     if changed:
         outbox.bump_version(session, now)

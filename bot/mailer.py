@@ -1,0 +1,172 @@
+"""Subscriber mail over SMTP (stdlib smtplib): STARTTLS or SMTPS, one connection per batch.
+
+`FLARE_SMTP_URL` is `smtp://user:pass@host:587` (STARTTLS; required when credentials are
+given, used when offered otherwise) or `smtps://user:pass@host:465` (TLS from the first byte).
+A throttle spaces messages so a large subscriber list does not trip the server's limits.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_RATE = 10.0  # messages per second per process
+TIMEOUT = 20.0
+
+
+class MailConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    implicit_tls: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpConfig:
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise MailConfigError("FLARE_SMTP_URL: must look like smtp://user:pass@host:587")
+        implicit = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if implicit else 587),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            implicit_tls=implicit,
+        )
+
+
+@dataclass(frozen=True)
+class MailResult:
+    """`ok`, or a failure that is `permanent` (5xx for this recipient) or worth retrying.
+
+    `recipient_fault` says whether the failure is the address's (a bounce) rather than the
+    server's (down, refusing, throttling us): only the former counts against a subscriber.
+    """
+
+    ok: bool
+    error: str | None = None
+    permanent: bool = False
+    recipient_fault: bool = False
+
+
+class Throttle:
+    """At most `rate` calls of `wait()` per second; clock and sleep injectable for tests."""
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self.sleep = sleep
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        now = self.clock()
+        if now < self.next_at:
+            self.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+class Mailer:
+    def __init__(
+        self, config: SmtpConfig, *, throttle: Throttle | None = None, timeout: float = TIMEOUT
+    ) -> None:
+        self.config = config
+        self.throttle = throttle or Throttle()
+        self.timeout = timeout
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        context = ssl.create_default_context()
+        client: smtplib.SMTP
+        if config.implicit_tls:
+            client = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=self.timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=self.timeout)
+            client.ehlo()
+            if client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+            elif config.username:
+                client.close()
+                # Never send a password in the clear.
+                raise smtplib.SMTPNotSupportedError(
+                    "the server does not offer STARTTLS; refusing to send credentials in clear"
+                )
+        if config.username:
+            client.login(config.username, config.password or "")
+        return client
+
+    def send(self, messages: Sequence[EmailMessage]) -> list[MailResult]:
+        """Send each message over one connection; one result per message, in order."""
+        results: list[MailResult] = []
+        if not messages:
+            return results
+        try:
+            client = self._connect()
+        except (OSError, smtplib.SMTPException) as error:
+            failure = MailResult(ok=False, error=f"SMTP connection: {_describe(error)}")
+            return [failure] * len(messages)
+        try:
+            for index, message in enumerate(messages):
+                self.throttle.wait()
+                try:
+                    refused = client.send_message(message)
+                except smtplib.SMTPRecipientsRefused as error:
+                    code, reply = next(iter(error.recipients.values()))
+                    results.append(_refusal(code, reply, recipient=True))
+                except smtplib.SMTPResponseException as error:
+                    results.append(_refusal(error.smtp_code, error.smtp_error, recipient=False))
+                    if error.smtp_code == 421:  # the server is closing on us
+                        rest = MailResult(ok=False, error="SMTP 421: service closing")
+                        results.extend([rest] * (len(messages) - index - 1))
+                        break
+                    client.rset()
+                except (OSError, smtplib.SMTPException) as error:
+                    lost = MailResult(ok=False, error=f"SMTP: {_describe(error)}")
+                    results.extend([lost] * (len(messages) - index))
+                    break
+                else:
+                    if refused:
+                        code, reply = next(iter(refused.values()))
+                        results.append(_refusal(code, reply, recipient=True))
+                    else:
+                        results.append(MailResult(ok=True))
+        finally:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()
+        return results
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def _refusal(code: int, reply: bytes | str, *, recipient: bool) -> MailResult:
+    """A 5xx on the recipient is a bounce: final, and the address's fault. Anything else
+    (4xx, or a 5xx on the sender or the data, often our own misconfiguration) is retried."""
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    bounce = recipient and 500 <= code < 600
+    return MailResult(
+        ok=False, error=f"SMTP {code}: {text}"[:500], permanent=bounce, recipient_fault=bounce
+    )

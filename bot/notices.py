@@ -1,0 +1,453 @@
+"""What subscribers are told: a `Notice` built only from public data, rendered as mail
+(plain text + HTML, Jinja2) or as a Statuspage-shaped webhook payload.
+
+A notice is read from the database at send time but holds nothing internal: the public
+title (or a neutral one from the components), the published wording, statuses and times.
+Internal titles, notes, people and Slack links are never loaded into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from base64 import b32encode
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.enums import COMPONENT_RANK
+from bot.models import (
+    Component,
+    ComponentStatus,
+    EventKind,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    TimelineEvent,
+)
+
+TEMPLATES = Path(__file__).parent / "templates" / "mail"
+STATUS_LABELS = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+    "scheduled": "Scheduled",
+    "in_progress": "In progress",
+    "completed": "Completed",
+}
+LEVEL_LABELS = {
+    ComponentStatus.OPERATIONAL: "Operational",
+    ComponentStatus.DEGRADED_PERFORMANCE: "Degraded performance",
+    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
+    ComponentStatus.MAJOR_OUTAGE: "Major outage",
+    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
+}
+IMPACT = {
+    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
+    ComponentStatus.PARTIAL_OUTAGE: "major",
+    ComponentStatus.MAJOR_OUTAGE: "critical",
+}
+INDICATOR_RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
+INDICATOR_TEXT = {
+    "none": "All Systems Operational",
+    "maintenance": "Service Under Maintenance",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major Service Outage",
+}
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class AffectedComponent:
+    id: str
+    key: str
+    name: str
+    level: ComponentStatus
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One public update, resolution or maintenance notice, as customers may read it."""
+
+    key: str  # identifies the update: the delivery key is deliver:<subscriber>:<key>
+    kind: str  # "incident" | "maintenance"
+    public_id: str
+    name: str
+    status: str
+    body: str
+    at: datetime
+    url: str
+    impact: str
+    components: tuple[AffectedComponent, ...]
+    created_at: datetime
+    resolved_at: datetime | None = None
+    monitoring_at: datetime | None = None
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
+    next_update_due: datetime | None = None
+    updates: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
+
+    @property
+    def component_keys(self) -> set[str]:
+        return {c.key for c in self.components}
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {"resolved", "completed"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def neutral_title(components: tuple[AffectedComponent, ...], worst: ComponentStatus | None) -> str:
+    """The page's title for an incident without a public title: never the internal one."""
+    if not components or worst is None or worst == ComponentStatus.OPERATIONAL:
+        return "Service disruption"
+    return f"{LEVEL_LABELS[worst]}: {', '.join(c.name for c in components)}"
+
+
+def incident_notice(session: Session, settings: Settings, event_id: int) -> Notice | None:
+    """The notice for a public update, or None if it is not (or no longer) public."""
+    event = session.get(TimelineEvent, event_id)
+    if event is None or event.kind != EventKind.PUBLIC_UPDATE:
+        return None
+    incident = session.get(Incident, event.incident_id)
+    if incident is None or not incident.is_public:
+        return None
+    published = list(
+        session.scalars(
+            select(TimelineEvent)
+            .where(
+                TimelineEvent.incident_id == incident.id,
+                TimelineEvent.kind == EventKind.PUBLIC_UPDATE,
+                TimelineEvent.id <= event.id,
+            )
+            .order_by(TimelineEvent.id)
+        )
+    )
+    # Replay the published component changes: levels as of this update, and the worst seen.
+    level: dict[str, ComponentStatus] = {}
+    worst: dict[str, ComponentStatus] = {}
+    for update in published:
+        for change in (update.data or {}).get("affected_components", []):
+            new = ComponentStatus(change["new_status"])
+            level[change["key"]] = new
+            seen = worst.get(change["key"], ComponentStatus.OPERATIONAL)
+            worst[change["key"]] = max(seen, new, key=COMPONENT_RANK.__getitem__)
+    known = {
+        c.key: c for c in session.scalars(select(Component).where(Component.key.in_(list(level))))
+    }
+    components = tuple(
+        AffectedComponent(id=known[k].id, key=k, name=known[k].name, level=level[k])
+        for k in sorted(level, key=lambda k: (known[k].position, k))
+        if k in known
+    )
+    worst_level = max(worst.values(), key=COMPONENT_RANK.__getitem__, default=None)
+    due = (event.data or {}).get("next_update_due")
+    status = (event.status or incident.status).value
+    return Notice(
+        key=f"update:{event.id}",
+        kind="incident",
+        public_id=incident.public_id,
+        name=incident.public_title or neutral_title(components, worst_level),
+        status=status,
+        body=event.body or "",
+        at=event.at,
+        url=f"{settings.public_url}/incidents/{incident.public_id}",
+        impact=IMPACT.get(worst_level, "minor") if worst_level else "minor",
+        components=components,
+        created_at=incident.published_at or event.at,
+        resolved_at=event.at if status == IncidentStatus.RESOLVED.value else None,
+        monitoring_at=incident.monitoring_at,
+        next_update_due=datetime.fromisoformat(due) if due and status != "resolved" else None,
+        updates=tuple(
+            {
+                "id": u.public_id,
+                "incident_id": incident.public_id,
+                "status": (u.status or incident.status).value,
+                "body": u.body or "",
+                "created_at": _iso(u.at),
+                "updated_at": _iso(u.at),
+                "display_at": _iso(u.at),
+            }
+            for u in reversed(published)
+        ),
+    )
+
+
+def maintenance_notice(
+    session: Session, settings: Settings, maintenance_id: int, status: str
+) -> Notice | None:
+    maintenance = session.get(Maintenance, maintenance_id)
+    if maintenance is None:
+        return None
+    updates = [u for u in maintenance.updates if u.get("status") == status]
+    if not updates:
+        return None
+    current = updates[-1]
+    keys = list(maintenance.component_keys)
+    known = {c.key: c for c in session.scalars(select(Component).where(Component.key.in_(keys)))}
+    level = (
+        ComponentStatus.UNDER_MAINTENANCE
+        if status == "in_progress"
+        else ComponentStatus.OPERATIONAL
+    )
+    components = tuple(
+        AffectedComponent(id=known[k].id, key=k, name=known[k].name, level=level)
+        for k in keys
+        if k in known
+    )
+    shown = [u for u in maintenance.updates if u.get("at", "") <= current["at"]]
+    return Notice(
+        key=f"maintenance:{maintenance.id}:{status}",
+        kind="maintenance",
+        public_id=maintenance.public_id,
+        name=maintenance.title,
+        status=status,
+        body=str(current.get("body") or ""),
+        at=datetime.fromisoformat(current["at"]),
+        url=f"{settings.public_url}/incidents/{maintenance.public_id}",
+        impact="maintenance",
+        components=components,
+        created_at=maintenance.created_at,
+        resolved_at=maintenance.completed_at if status == "completed" else None,
+        scheduled_for=maintenance.starts_at,
+        scheduled_until=maintenance.ends_at,
+        updates=tuple(
+            {
+                "id": u["id"],
+                "incident_id": maintenance.public_id,
+                "status": u["status"],
+                "body": u.get("body") or "",
+                "created_at": _iso(datetime.fromisoformat(u["at"])),
+                "updated_at": _iso(datetime.fromisoformat(u["at"])),
+                "display_at": _iso(datetime.fromisoformat(u["at"])),
+            }
+            for u in reversed(shown)
+        ),
+    )
+
+
+def page_indicator(session: Session) -> tuple[str, str]:
+    """Overall indicator from component statuses and open public incidents, as Statuspage."""
+    indicator = "none"
+    for status in session.scalars(select(Component.status).where(Component.hidden.is_(False))):
+        value = (
+            "maintenance"
+            if status == ComponentStatus.UNDER_MAINTENANCE
+            else IMPACT.get(status, "none")
+        )
+        indicator = max(indicator, value, key=INDICATOR_RANK.__getitem__)
+    open_public = session.scalar(
+        select(Incident.id)
+        .where(
+            Incident.status != IncidentStatus.RESOLVED,
+            Incident.published_at.is_not(None),
+            Incident.internal_only.is_(False),
+        )
+        .limit(1)
+    )
+    if open_public is not None and INDICATOR_RANK[indicator] < INDICATOR_RANK["minor"]:
+        indicator = "minor"
+    return indicator, INDICATOR_TEXT[indicator]
+
+
+def page_id(settings: Settings) -> str:
+    """A stable 12-character id for the page in webhook payloads (Statuspage has one)."""
+    digest = hashlib.sha256(settings.public_url.encode()).digest()
+    return b32encode(digest).decode().lower()[:12]
+
+
+# --- webhook payloads ------------------------------------------------------------------
+
+
+def webhook_payload(
+    notice: Notice,
+    settings: Settings,
+    *,
+    indicator: tuple[str, str],
+    unsubscribe_url: str,
+    now: datetime,
+) -> bytes:
+    """Statuspage's incident webhook shape: {meta, page, incident{…, incident_updates}}."""
+    body = {
+        "meta": {
+            "unsubscribe": unsubscribe_url,
+            "documentation": f"{settings.public_url}/subscriptions",
+            "generated_at": _iso(now),
+        },
+        "page": {
+            "id": page_id(settings),
+            "status_indicator": indicator[0],
+            "status_description": indicator[1],
+        },
+        "incident": {
+            "id": notice.public_id,
+            "name": notice.name,
+            "status": notice.status,
+            "impact": notice.impact,
+            "impact_override": None,
+            "backfilled": False,
+            "created_at": _iso(notice.created_at),
+            "updated_at": _iso(notice.at),
+            "monitoring_at": _iso(notice.monitoring_at),
+            "resolved_at": _iso(notice.resolved_at),
+            "scheduled_for": _iso(notice.scheduled_for),
+            "scheduled_until": _iso(notice.scheduled_until),
+            "shortlink": notice.url,
+            "page_id": page_id(settings),
+            "components": [
+                {"id": c.id, "name": c.name, "status": c.level.value} for c in notice.components
+            ],
+            "incident_updates": list(notice.updates),
+        },
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def webhook_confirmation(
+    settings: Settings,
+    *,
+    confirm_url: str,
+    unsubscribe_url: str,
+    signing_secret: str,
+    components: list[str],
+    now: datetime,
+) -> bytes:
+    body = {
+        "meta": {
+            "unsubscribe": unsubscribe_url,
+            "documentation": f"{settings.public_url}/subscriptions",
+            "generated_at": _iso(now),
+        },
+        "page": {"id": page_id(settings), "name": settings.page_name},
+        "subscription_confirmation": {
+            "confirm_url": confirm_url,
+            "signing_secret": signing_secret,
+            "signature_header": "X-Flare-Signature",
+            "components": components,
+        },
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+# --- mail ------------------------------------------------------------------------------
+
+
+def _paragraphs(text: str) -> list[list[str]]:
+    blocks = re.split(r"\n\s*\n", text.strip())
+    return [block.splitlines() for block in blocks if block.strip()]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _message(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    unsubscribe_url: str | None,
+    thread: str | None = None,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = formataddr((f"{settings.page_name} Status", settings.sender_address))
+    message["To"] = to
+    message["Subject"] = _one_line(subject)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=settings.public_host)
+    message["Auto-Submitted"] = "auto-generated"
+    if thread:
+        # Mail clients thread every notice about one incident together.
+        message["References"] = f"<{thread}@{settings.public_host}>"
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    context = {**context, "page_name": settings.page_name, "page_url": settings.public_url}
+    message.set_content(_env.get_template(f"{template}.txt").render(context))
+    message.add_alternative(_env.get_template(f"{template}.html").render(context), subtype="html")
+    return message
+
+
+def update_mail(
+    notice: Notice,
+    settings: Settings,
+    *,
+    to: str,
+    unsubscribe_url: str,
+    scope: list[str],
+    now: datetime,
+) -> EmailMessage:
+    return _message(
+        settings,
+        to=to,
+        subject=f"[{settings.page_name}] {notice.name}: {notice.status_label}",
+        template="update",
+        context={
+            "notice": notice,
+            "paragraphs": _paragraphs(notice.body),
+            "at": notice.at.astimezone(UTC).strftime("%b %d, %H:%M UTC"),
+            "next_update": (
+                notice.next_update_due.astimezone(UTC).strftime("%H:%M UTC")
+                if notice.next_update_due
+                else None
+            ),
+            "window": (
+                f"{notice.scheduled_for.astimezone(UTC):%b %d, %H:%M} – "
+                f"{notice.scheduled_until.astimezone(UTC):%b %d, %H:%M} UTC"
+                if notice.scheduled_for and notice.scheduled_until
+                else None
+            ),
+            "scope": scope,
+            "unsubscribe_url": unsubscribe_url,
+        },
+        now=now,
+        unsubscribe_url=unsubscribe_url,
+        thread=f"{notice.kind}-{notice.public_id}",
+    )
+
+
+def confirmation_mail(
+    settings: Settings, *, to: str, confirm_url: str, scope: list[str], now: datetime
+) -> EmailMessage:
+    return _message(
+        settings,
+        to=to,
+        subject=f"Confirm your subscription to {settings.page_name} status updates",
+        template="confirm",
+        context={"confirm_url": confirm_url, "scope": scope},
+        now=now,
+        unsubscribe_url=None,
+    )
