@@ -1,11 +1,77 @@
-"""(being built)"""
+"""`POST /slack/events`: commands, interactivity and events, handed to Bolt off the loop.
+
+The request goes to Bolt's `App.dispatch` in the thread pool as a `BoltRequest` (Bolt checks
+the signature and timestamp: forged or stale requests get 401 and change nothing); the event
+loop only moves bytes, so the public page never waits on a Slack listener.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import logging
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
 
+log = logging.getLogger("flare.web.slack")
+MAX_BODY = 1_000_000
+
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
-    return []
+    settings = runtime.settings
+    if not settings.slack_enabled or not settings.slack_signing_secret:
+
+        async def not_configured(request: Request) -> Response:
+            return PlainTextResponse(
+                "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.",
+                status_code=503,
+            )
+
+        return [Route("/slack/events", not_configured, methods=["POST"])]
+
+    from slack_bolt import BoltRequest
+
+    from bot.slack.app import build_app
+
+    app = build_app(runtime)
+
+    async def events(request: Request) -> Response:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return PlainTextResponse("Request too large", status_code=413)
+        headers: dict[str, Any] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        bolt_request = BoltRequest(
+            body=raw.decode("utf-8", "replace"),
+            query=request.url.query,
+            headers=headers,
+        )
+        result = await run_in_threadpool(app.dispatch, bolt_request)
+        response = Response(content=result.body, status_code=result.status)
+        for name, values in result.headers.items():
+            for value in values:
+                if name.lower() != "content-length":
+                    response.headers.append(name, value)
+        return response
+
+    return [Route("/slack/events", events, methods=["POST"])]
+
+
+def start_socket_mode(runtime: Runtime) -> Any | None:
+    """With SLACK_APP_TOKEN, take events over a Socket Mode connection instead of HTTP."""
+    settings = runtime.settings
+    if not settings.slack_enabled or not settings.slack_app_token:
+        return None
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.slack.app import build_app
+
+    handler = SocketModeHandler(build_app(runtime), settings.slack_app_token)
+    handler.connect()  # returns at once; the connection runs in its own threads
+    log.info("Slack: Socket Mode connected")
+    return handler

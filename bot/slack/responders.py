@@ -1,0 +1,62 @@
+"""Who counts as a responder: FLARE_RESPONDERS users, plus one user group resolved through
+Slack and cached for a few minutes. A slow Slack never holds an acknowledgement for long."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.errors import NotAllowed
+
+CACHE_SECONDS = 300.0
+LOOKUP_TIMEOUT = 1
+
+
+class ResponderDirectory:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: WebClient | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.group = next((r for r in settings.responders if r.startswith("S")), None)
+        self.client = client or WebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            timeout=LOOKUP_TIMEOUT,
+            retry_handlers=[],
+        )
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._members: tuple[str, ...] | None = None
+        self._fetched = 0.0
+
+    def members_for(self, actor: str) -> list[str] | None:
+        """The group's members when they matter for `actor`; None when they do not."""
+        if self.group is None or actor in self.settings.responders:
+            return None
+        with self._lock:
+            fresh = self._monotonic() - self._fetched < CACHE_SECONDS
+            if self._members is not None and fresh:
+                return list(self._members)
+        try:
+            response = self.client.usergroups_users_list(usergroup=self.group)
+            members = tuple(str(u) for u in response.get("users") or [])
+        except (SlackApiError, OSError) as error:
+            with self._lock:
+                if self._members is not None:
+                    return list(self._members)  # stale beats refusing everyone
+            raise NotAllowed(
+                f"I could not reach Slack to check who is in <!subteam^{self.group}> "
+                f"({type(error).__name__}). Try again in a moment."
+            ) from error
+        with self._lock:
+            self._members, self._fetched = members, self._monotonic()
+        return list(members)
