@@ -7,6 +7,7 @@ at 14:00 UTC.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from bot.models import (
 )
 from bot.operations import PlainStyle, execute
 from bot.runtime import Runtime
+from bot.slack import board
 from tests.conftest import START, Clock, with_settings
 from tests.factories import make_incident
 
@@ -459,6 +461,17 @@ def test_reminders_promises_kept_are_counted_for_show_and_resolve(runtime: Runti
             style=PlainStyle(),
         )
     assert resolved.text.endswith("3/4 updates on time.")
+
+
+def test_reminders_board_shows_promises_kept(runtime: Runtime, clock: Clock):
+    incident_id = declare(runtime, clock, owner_id=OWNER, public=True)
+    for step in (10, 15, 25, 10):  # kept, kept, broken, kept
+        clock.advance(minutes=step)
+        sweep(runtime)
+        publish(runtime, clock, incident_id, message="We are continuing to work on it.")
+    with runtime.sessions.begin() as session:
+        _, blocks = board.render(board.gather(session, runtime.settings, clock()))
+    assert "3/4 updates on time" in json.dumps(blocks)
 
 
 def test_reminders_a_passed_promise_is_broken_by_the_sweep(runtime: Runtime, clock: Clock):
