@@ -60,7 +60,9 @@ def multi_value(*values: str) -> dict[str, Any]:
     return {
         "value": {
             "type": "multi_static_select",
-            "selected_options": [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values],
+            "selected_options": [
+                {"value": v, "text": {"type": "plain_text", "text": v}} for v in values
+            ],
         }
     }
 
@@ -78,6 +80,12 @@ class Slack:
         self.clock = clock
         self.http = TestClient(Starlette(routes=slack_http.routes(runtime)))
         self.sender = SlackSender(runtime, post_interval=0)
+
+    def reconfigure(self, **changes: Any) -> None:
+        """The same database and fake with other settings (responders, …)."""
+        self.runtime = with_settings(self.runtime, **changes)
+        self.http.app.router.routes[:] = slack_http.routes(self.runtime)
+        self.sender = SlackSender(self.runtime, post_interval=0)
 
     # --- requests -----------------------------------------------------------------------
 
