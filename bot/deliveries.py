@@ -89,9 +89,9 @@ def expand_fanouts(runtime: Runtime) -> int:
     with runtime.sessions.begin() as session:
         messages = outbox.claim(session, now=now, kinds=[subscribers.FANOUT], limit=FANOUT_BATCH)
         for message in messages:
-            queued = subscribers.expand(session, runtime.settings, message, now)
+            addressed = subscribers.expand(session, runtime.settings, message, now)
             outbox.mark_sent(session, message.id, now=now)
-            log.info("fan-out %s: %d deliveries queued", message.key, queued)
+            log.info("fan-out %s: %d subscribers", message.key, addressed)
     return len(messages)
 
 

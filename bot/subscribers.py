@@ -287,7 +287,8 @@ def wants(subscriber: Subscriber, notice: Notice) -> bool:
 
 
 def expand(session: Session, settings: Settings, message: OutboxMessage, now: datetime) -> int:
-    """One delivery row per confirmed, enabled subscriber who wants this notice.
+    """One delivery row per confirmed, enabled subscriber who wants this notice; returns
+    how many subscribers it addressed.
 
     The unique key `deliver:<subscriber>:<notice>` makes a second expansion (a retried
     fan-out, a second worker) add nothing.
@@ -306,11 +307,11 @@ def expand(session: Session, settings: Settings, message: OutboxMessage, now: da
         .order_by(Subscriber.id)
         .execution_options(yield_per=500)
     )
-    queued = 0
+    addressed = 0
     for subscriber in session.scalars(query):
         if not wants(subscriber, notice):
             continue
-        queued += outbox.enqueue(
+        outbox.enqueue(
             session,
             key=f"deliver:{subscriber.id}:{notice.key}",
             kind="mail.update" if subscriber.kind == EMAIL else "webhook.update",
@@ -318,7 +319,8 @@ def expand(session: Session, settings: Settings, message: OutboxMessage, now: da
             payload={"subscriber_id": subscriber.id, **message.payload},
             ordering_key=f"subscriber:{subscriber.id}",
         )
-    return queued
+        addressed += 1
+    return addressed
 
 
 # --- delivery outcomes -------------------------------------------------------------------
