@@ -195,7 +195,7 @@ class Slack:
         return pinned[0]
 
     def board_text(self) -> str:
-        return json.dumps(self.board().blocks)
+        return json.dumps(self.board().blocks, ensure_ascii=False)
 
     def responses(self, key: str) -> list[dict[str, Any]]:
         return list(self.fake.responses.get(key, []))
