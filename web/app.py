@@ -31,9 +31,11 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
             from bot.worker import start_scheduler
 
             scheduler = start_scheduler(runtime)
+        socket_mode = slack_http.start_socket_mode(runtime)
         try:
             yield
         finally:
+            slack_http.stop_socket_mode(socket_mode)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await public.stop(app)

@@ -8,6 +8,7 @@ loop only moves bytes, so the public page never waits on a Slack listener.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -72,6 +73,29 @@ def start_socket_mode(runtime: Runtime) -> Any | None:
     from bot.slack.app import build_app
 
     handler = SocketModeHandler(build_app(runtime), settings.slack_app_token)
-    handler.connect()  # returns at once; the connection runs in its own threads
-    log.info("Slack: Socket Mode connected")
+    stop = threading.Event()
+
+    def connect() -> None:
+        # In the background: the web server starts even while Slack is unreachable.
+        while not stop.is_set():
+            try:
+                handler.connect()  # the client reconnects by itself once connected
+                log.info("Slack: Socket Mode connected")
+                return
+            except Exception as error:  # noqa: BLE001 - any failure: try again shortly
+                log.warning("Slack: Socket Mode not connected yet (%s); retrying", error)
+                stop.wait(10)
+
+    threading.Thread(target=connect, name="slack-socket-mode", daemon=True).start()
+    handler.flare_stop = stop  # type: ignore[attr-defined]
     return handler
+
+
+def stop_socket_mode(handler: Any | None) -> None:
+    if handler is None:
+        return
+    handler.flare_stop.set()
+    try:
+        handler.close()
+    except Exception as error:  # noqa: BLE001 - closing a connection that never opened
+        log.info("Slack: Socket Mode close: %s", error)

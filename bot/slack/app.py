@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
+from bot.slack import blocks
 from bot.slack.actions import run_button, run_view
 from bot.slack.commands import Outcome, run_command
 from bot.slack.ids import BUTTONS, MODALS
@@ -24,6 +25,9 @@ from bot.slack.responders import ResponderDirectory
 
 log = logging.getLogger("flare.slack")
 COMMAND = "/incident"
+FAILED = (
+    "Something went wrong and nothing was changed. Try again, or use `flare incident` from a shell."
+)
 
 
 def web_client(runtime: Runtime, timeout: int = 10) -> WebClient:
@@ -76,19 +80,29 @@ def build_app(
         except (SlackApiError, OSError) as error:
             log.warning("could not open a modal: %s", error)
 
+    def guarded(run: Callable[..., Outcome], body: dict[str, Any]) -> Outcome:
+        try:
+            return run(runtime, directory, body)
+        except Exception:  # the transaction rolled back: say so rather than time out
+            log.exception("Slack request failed")
+            return Outcome(blocks.ephemeral(FAILED))
+
     @app.command(COMMAND)
     def on_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        outcome = run_command(runtime, directory, body)
+        outcome = guarded(run_command, body)
         ack(outcome.body)
         open_modal(outcome, body, client)
 
     def on_button(ack: Any, body: dict[str, Any], client: WebClient) -> None:
-        outcome = run_button(runtime, directory, body)
+        outcome = guarded(run_button, body)
         ack()
         open_modal(outcome, body, client)
 
     def on_view(ack: Any, body: dict[str, Any]) -> None:
-        outcome = run_view(runtime, directory, body)
+        outcome = guarded(run_view, body)
+        if outcome.body and "response_action" not in outcome.body:
+            ack(response_action="update", view=blocks.result_view("Not done", FAILED))
+            return
         ack(**(outcome.body or {}))
 
     for action in BUTTONS:
