@@ -62,7 +62,7 @@ def check_public_text(
         "hostname": [_host_token(text, s, e) for s, e in _hostname_spans(text, deny)],
         "trace": list(_regex_spans(text, pat.TRACE_PATTERNS)),
         "speculation": list(_regex_spans(text, pat.SPECULATION_PATTERNS)),
-        "blame": list(_regex_spans(text, pat.BLAME_PATTERNS)),
+        "blame": [*_provider_spans(text), *_regex_spans(text, pat.BLAME_PATTERNS)],
         "premature": [] if status == "resolved" else list(_premature_spans(text)),
     }
     protected = list(_own_domain_spans(text, own_domains))
@@ -161,9 +161,9 @@ def _ip_spans(text: str) -> Iterator[Span]:
 
 
 def _hostname_spans(text: str, deny: Sequence[str]) -> Iterator[Span]:
-    yield from _regex_spans(text, (pat.INTERNAL_FQDN, pat.INFRA_WORDS))
+    yield from _regex_spans(text, (pat.INTERNAL_FQDN, pat.INTERNAL_LABEL_FQDN, pat.INFRA_WORDS))
     for m in pat.DASHED_TOKEN.finditer(text):
-        if _hostname_like(m.group()):
+        if _hostname_like(m.group()) or _names_a_component(text, m.end(), m.group()):
             yield m.span()
     deny_res = [
         re.compile(fnmatch.translate(p.strip().lower()), re.IGNORECASE) for p in deny if p.strip()
@@ -199,7 +199,26 @@ def _hostname_like(token: str) -> bool:
         or len(segs) >= 3
     ):
         return True
+    if (  # ci-runner-pool-b, but not dns-over-https
+        len(segs) >= 3
+        and any(s in pat.INFRA_SEGMENTS and s not in pat.WEAK_INFRA_SEGMENTS for s in segs)
+        and not any(s in pat.PROSE_PARTICLES for s in segs)
+    ):
+        return True
     return last in pat.SERVICE_SUFFIXES and token not in pat.SERVICE_STOP
+
+
+def _names_a_component(text: str, end: int, token: str) -> bool:
+    """A dashed name right before "service", "pods", "deployment"…: ``ledger-writer service``."""
+    if not pat.INFRA_NOUN_AFTER.match(text, end):
+        return False
+    segs = re.split(r"[-_]", token)
+    return not (
+        segs[0] in pat.PROSE_PREFIXES
+        or any(s in pat.PROSE_PARTICLES for s in segs)
+        or segs[-1] in pat.PROSE_COMPOUND_LAST
+        or segs[-1].endswith(pat.PROSE_ADJECTIVE_ENDINGS)
+    )
 
 
 def _host_token(text: str, start: int, end: int) -> Span:
@@ -215,6 +234,13 @@ def _host_token(text: str, start: int, end: int) -> Span:
     while start < end and text[start] in "._-":
         start += 1
     return start, end
+
+
+def _provider_spans(text: str) -> Iterator[Span]:
+    """Spans of "our provider", except while working with them ("with our provider")."""
+    for m in pat.PROVIDER_MENTION.finditer(text):
+        if not pat.COLLABORATION_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
+            yield m.span()
 
 
 def _premature_spans(text: str) -> Iterator[Span]:

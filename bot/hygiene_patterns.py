@@ -43,6 +43,13 @@ INTERNAL_FQDN = re.compile(
     r"(?![\w-]|\.[a-z0-9])",
     re.IGNORECASE,
 )
+# ... or with such a label in the middle, under any public suffix: jenkins.corp.example.net.
+INTERNAL_LABEL_FQDN = re.compile(
+    r"(?<![\w.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
+    r"(?:internal|corp|intranet|intra|lan|priv|prod|prd|stg|staging|preprod)"
+    r"(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?![\w-]|\.[a-z0-9])",
+    re.IGNORECASE,
+)
 INFRA_WORDS = re.compile(
     r"(?<![\w.-])(?:k8s|kubectl|kube-[a-z]+|localhost|kubeconfig)(?![\w-])", re.IGNORECASE
 )
@@ -74,6 +81,34 @@ SERVICE_SUFFIXES = _words(
     kafka mysql postgres pg indexer scheduler poller dispatcher lb proxy"""
 )
 SERVICE_STOP = frozenset({"co-worker", "co-workers", "fellow-worker", "anti-proxy"})
+# Segments weak enough to appear in prose compounds ("web-based", "in-app"); a token of three
+# or more segments with any other infrastructure segment is a name ("ci-runner-pool-b").
+WEAK_INFRA_SEGMENTS = _words("web www app ad dc mail edge primary master batch relay jump vpn")
+# A dashed name right before one of these nouns names a component: "the ledger-writer service".
+INFRA_NOUN_AFTER = re.compile(
+    r"\s+(?:services?|deployments?|pods?|clusters?|containers?|daemons?|workers?|queues?|"
+    r"instances?|nodes?|hosts?|servers?|replicas?|statefulsets?|daemonsets?|namespaces?|"
+    r"microservices?)\b"
+)
+# ... unless the dashed token is an ordinary English compound: "third-party service",
+# "the check-in service", "customer-facing services", "two-factor service", "multi-region
+# clusters", "text-to-speech service", "mission-critical services".
+PROSE_COMPOUND_LAST = _words(
+    """party time mail end hosted managed owned side level grade wide scale term house premise
+    premises sign way site service"""
+)
+PROSE_PARTICLES = _words(
+    """in on out up off down to of by for per with over under into back away and or as the a
+    an at vs"""
+)
+PROSE_PREFIXES = _words(
+    """multi non high low two three four five single double self cross semi anti pre post co re
+    sub inter auto full half long short mission business well all any zero one real near
+    ultra super hyper mid"""
+)
+PROSE_ADJECTIVE_ENDINGS = tuple(
+    _words("ed ing ly al ic ive ent ant ous able ible less ful ity cy ary ory")
+)
 
 # --- trace ----------------------------------------------------------------------------------
 
@@ -87,7 +122,13 @@ TRACE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?:\bat\s+)?{_FRAME}"),
     re.compile(r"\bFile \"[^\"\n]{1,200}\", line \d+(?:, in [\w<>]+)?"),
     # Exception and error class names, optionally qualified: java.lang.OutOfMemoryError.
-    re.compile(r"(?<![\w.])(?:[a-z_]\w*\.)*[A-Z][A-Za-z0-9]*(?:Exception|Error)\b"),
+    re.compile(r"(?<![\w.])(?:[A-Za-z_]\w*\.)*[A-Z][A-Za-z0-9]*(?:Exception|Error)\b"),
+    # A log line quoted after a logging verb: "nginx is logging 'upstream timed out'".
+    re.compile(
+        r"\b(?:logging|logged|logs?\s+(?:show|say)s?|throwing|threw|raising|raised)\s+"
+        r"(?:the\s+)?(?:error\s+|message\s+)?(?:'[^'\n]{3,120}'|\"[^\"\n]{3,120}\"|“[^”\n]{3,120}”)",
+        re.IGNORECASE,
+    ),
     re.compile(
         r"\bE(?:CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRINUSE|"
         r"ADDRNOTAVAIL|PIPE|NOENT|ACCES|PERM|MFILE|NFILE|NOMEM|NOSPC|AGAIN|AI_AGAIN|NOTFOUND|"
@@ -114,7 +155,7 @@ TRACE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # Paths: Unix absolute paths under well-known roots, Windows paths, source file:line.
     re.compile(
         r"(?<![\w/:.~-])/(?:var|etc|usr|opt|home|tmp|srv|mnt|proc|sys|root|lib|run|dev|bin|"
-        r"sbin|data|app|code|workspace)/[\w.@%+-]+(?:/[\w.@%+-]+)*"
+        r"sbin|data|app|code|workspace)/[\w.@%+-]+(?:/[\w.@%+-]+)*(?<!\.)"
     ),
     re.compile(r"(?<![\w])[A-Za-z]:\\(?:[^\s\"'<>|\\]+\\?)+"),
     re.compile(rf"(?<![\w/.-])(?:[\w.-]+/)+[\w.-]+\.{_SRC_EXT}(?::\d+)?\b"),
@@ -134,7 +175,8 @@ SPECULATION_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"\b(?:we|i)(?:'re|'ve| are| have)?(?:\s+(?:currently|now|still|strongly|initially|"
         r"do|don't|do not))?\s+(?:think|believe|suspect|guess|assume|presume|reckon|"
         r"speculate|theori[sz]e|hypothesi[sz]e)\b",
-        r"\b(?:probably|possibly|presumably|perhaps|maybe|supposedly|apparently|conceivably)\b",
+        r"\b(?:probably|possibly|presumably|perhaps|maybe|supposedly|apparently|conceivably|"
+        r"hopefully)\b",
         r"\b(?:most |very |quite |highly )?likely\b(?!\s+to\b)",
         rf"\b(?:might|may|could)(?:\s+(?:also|well|possibly))?\s+(?:be|have been)\s+{_CAUSAL}",
         r"\b(?:might|may|could) have (?:caused|triggered|contributed)\b",
@@ -152,7 +194,9 @@ SPECULATION_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"\b(?:pretty|fairly|reasonably|almost|quite) (?:sure|confident|certain)\b",
         r"\b(?:our |a )?(?:best )?guess(?:ing)?\b|\bspeculat\w*|\ba hunch\b|"
         r"\bsuspected (?:cause|root cause|culprit|issue|problem|bug|failure)\b",
-        r"\bour (?:current |working |leading )?(?:theory|hypothesis|suspicion)\b",
+        r"\bour (?:current |working |leading )?(?:theory|hypothesis|suspicion)\b|"
+        r"\b(?:we have|we've got|there is|there's) (?:a|one|some) (?:working |leading )?"
+        r"(?:theory|theories|hypothesis|hypotheses|suspicion|hunch)\b",
     )
 ) + (
     # Sentence-initial hedges: "Might be the failover from earlier."
@@ -182,18 +226,28 @@ _GENERIC_THIRD_PARTY = (
 _THIRD_PARTY = rf"(?:{VENDORS}|{_GENERIC_THIRD_PARTY})"
 _BLAME_AFTER = (
     r"(?i:caused|causes|causing|broke|breaks|broken|is down|are down|went down|was down|"
+    r"breaking (?:our|us|the|everything|things|it)\b|"
+    r"(?:is|are|was|were|has been|have been) (?:flaky|unreliable|unstable)|let us down|"
+    r"failed us|killing (?:our|us|the|everything|it)\b|"
     r"messed up|screwed up|failed to|fails to|is failing to|are failing to|failing to|"
     r"pushed a bad|deployed a bad|shipped a bad|made a mistake|mistake|fault|took (?:us|our)|"
     r"took down|brought down|knocked|is blocking|are blocking|throttl\w+)"
 )
+# "Our provider" on its own points at somebody else (SPEC §6) ...
+PROVIDER_MENTION = re.compile(
+    r"\bour\s+(?:[\w-]+\s+){0,3}?(?:providers?|vendors?|suppliers?|isps?|hosting company)"
+    r"(?:'s?)?(?![\w-])"
+    r"|\bupstream (?:providers?|vendors?|isps?|carriers?|suppliers?)\b",
+    re.IGNORECASE,
+)
+# ... but not when we are working with them: "working with our SMS provider, Twilio".
+COLLABORATION_BEFORE = re.compile(
+    r"\b(?:with|alongside|contacted|contacting|engaged|engaging|escalated(?: this| it)? to|"
+    r"escalating(?: this| it)? to|informed|notified|partnering with)\s+(?:our\s+|an?\s+|the\s+)?$",
+    re.IGNORECASE,
+)
 _BLAME_BEFORE = r"(?i:due to|because(?: of)?|caused by|blame|fault of|thanks to|on account of)"
 BLAME_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(
-        r"\bour\s+(?:[\w-]+\s+){0,3}?(?:providers?|vendors?|suppliers?|isps?|hosting company)"
-        r"(?:'s?)?(?![\w-])"
-        r"|\bupstream (?:providers?|vendors?|isps?|carriers?|suppliers?)\b",
-        re.IGNORECASE,
-    ),
     re.compile(
         r"\b(?:human error|some(?:one|body)(?! (?:on|in|from) your\b)|the intern|an? intern|"
         r"(?:their|his|her) (?:fault|mistake)|(?:it's|it is|this is|was) their (?:error|bug|"
@@ -214,6 +268,19 @@ BLAME_PATTERNS: tuple[re.Pattern[str], ...] = (
         r"(?:\w+\s+)?team)?\s+(?:accidentally|mistakenly|inadvertently|erroneously|wrongly|"
         r"forgot|misconfigured|deleted|pushed a bad|broke|made a mistake|missed|"
         r"ignored|skipped|(?:pushed|shipped|deployed) untested)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:caused by|due to|because of|thanks to)\s+(?:an?|one of our|our|the)\s+"
+        r"(?:[\w-]+\s+)?(?:engineers?|developers?|devs?|operators?|admins?|administrators?|"
+        r"employees?|team members?|contractors?|interns?|technicians?|sres?|dbas?|"
+        r"staff(?: members?)?|colleagues?)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\btheir\s+(?:bad|broken|faulty|botched|buggy|failed|untested|sloppy)\s+"
+        r"(?:[\w-]+\s+)?(?:update|change|deploy(?:ment)?|release|config(?:uration)?|push|"
+        r"maintenance|migration|patch|rollout)s?\b",
         re.IGNORECASE,
     ),
     # A third party named as the cause: "Cloudflare broke ...", "... due to AWS".
@@ -242,7 +309,10 @@ PREMATURE = re.compile(
 PREMATURE_NOT_BEFORE = re.compile(
     r"(?:\b(?:will|to be|once|until|till|when|whenever|after|before|if|unless|not|never|yet|"
     r"being|expect\w*|hope\w*|aim\w*|get|gets|getting|soon|previously|earlier)|n't)\b"
-    r"[^.!?;]{0,30}$",
+    r"[^.!?;]{0,30}$"
+    # A status label, not a claim: "tickets marked as Resolved", "status set to fixed".
+    r"|\b(?:marked|mark|set|changed|moved|labell?ed|flagged|tagged|shown|displayed|appear|"
+    r"appears|listed|closed)\s+(?:as|to)\s+[\"'“]?$|\bstatus(?:\s+(?:of|is|was))?\s+[\"'“]?$",
     re.IGNORECASE,
 )
 PREMATURE_NOT_AFTER = re.compile(
