@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -74,13 +75,15 @@ class Throttle:
         self.clock = clock
         self.sleep = sleep
         self.next_at = 0.0
+        self._lock = threading.Lock()  # drains in several threads share one pace
 
     def wait(self) -> None:
-        now = self.clock()
-        if now < self.next_at:
-            self.sleep(self.next_at - now)
-            now = self.next_at
-        self.next_at = now + self.interval
+        with self._lock:
+            now = self.clock()
+            if now < self.next_at:
+                self.sleep(self.next_at - now)
+                now = self.next_at
+            self.next_at = now + self.interval
 
 
 class Mailer:
