@@ -231,6 +231,18 @@ def _close_promise(session: Session, incident: Incident, now: datetime) -> None:
         promise.kept = now <= promise.due_at
 
 
+def _promise(session: Session, incident: Incident, due: datetime, now: datetime) -> None:
+    """Record the promise just published. Two updates in the same instant promise the same
+    time: the one promise stands (reopened), rather than a duplicate."""
+    existing = session.scalars(
+        select(Promise).where(Promise.incident_id == incident.id, Promise.due_at == due)
+    ).one_or_none()
+    if existing is None:
+        session.add(Promise(incident_id=incident.id, made_at=now, due_at=due))
+    else:
+        existing.made_at, existing.fulfilled_at, existing.kept = now, None, None
+
+
 def expire_promises(session: Session, now: datetime) -> int:
     """Promises whose time passed with no update are recorded as broken."""
     result = session.execute(
@@ -436,7 +448,7 @@ def publish_update(
     incident.next_update_due = due
     incident.reminder_due = due
     incident.snoozed_until = None
-    session.add(Promise(incident_id=incident.id, made_at=now, due_at=due))
+    _promise(session, incident, due, now)
     return record_event(
         session,
         incident,

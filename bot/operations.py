@@ -248,6 +248,9 @@ def execute(
         text = f"{incident.ref} is internal-only: no public page, no reminders."
     elif name == "snooze":
         assert command.minutes
+        # The reminder's recipient (owner, else commander) or a responder may snooze.
+        if actor not in {incident.owner_id, incident.commander_id}:
+            svc.require_responder(actor, settings, group_members)
         event = svc.snooze(
             session, settings, incident, minutes=command.minutes, actor=actor, now=now
         )

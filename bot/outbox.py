@@ -48,9 +48,14 @@ def enqueue(
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    stmt = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT inserts.
+    return session.execute(stmt).first() is not None
 
 
 def enqueue_many(
