@@ -147,3 +147,25 @@ def test_slack_board_stays_within_block_kit_limits_with_many_incidents():
     assert all(len(s) <= 3000 for s in sections)
     assert "more open incidents" in json.dumps(blocks)
     assert "79 open incidents" in text
+
+
+def test_slack_board_notes_subscribers_disabled_after_failures(slack: Slack):
+    from bot.models import Subscriber
+
+    slack.command("declare One")
+    slack.flush()
+    assert "disabled after repeated delivery failures" not in slack.board_text()
+    with slack.runtime.sessions.begin() as session:
+        session.add(
+            Subscriber(
+                kind="webhook",
+                address="https://hooks.example.com/x",
+                created_at=START,
+                confirmed_at=START,
+                disabled_at=START,
+                disabled_reason="410 Gone",
+            )
+        )
+    slack.clock.advance(seconds=2)
+    slack.sender.refresh_board()
+    assert "1 subscriber disabled after repeated delivery failures" in slack.board_text()

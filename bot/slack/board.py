@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
-from bot import maintenance, sweeps
+from bot import maintenance, subscribers, sweeps
 from bot.config import Settings
 from bot.models import (
     Component,
@@ -76,6 +76,7 @@ class BoardView:
     maintenances: list[BoardMaintenance] = field(default_factory=list)
     scheduler_stale_since: datetime | None = None
     scheduler_never: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
@@ -142,6 +143,7 @@ def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
         maintenances=windows,
         scheduler_stale_since=last if stale else None,
         scheduler_never=last is None,
+        notes=subscribers.board_notes(session),
     )
 
 
@@ -249,6 +251,8 @@ def render(view: BoardView) -> tuple[str, list[Block]]:
                 f"{date_token(m.starts_at)} – {date_token(m.ends_at)}"
             )
         blocks.append(section(clip("*Maintenance*\n" + "\n".join(lines[:20]))))
+    if view.notes:
+        blocks.append(section(clip("\n".join(f":warning: {n}" for n in view.notes))))
     blocks.append(
         {
             "type": "actions",
