@@ -1,0 +1,152 @@
+"""A public-site scenario for tests: an open incident, a resolved one, hidden ones, and
+maintenance windows, written through the real services with the injected clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot import incidents as svc
+from bot import maintenance
+from bot.enums import ComponentStatus, IncidentStatus, Severity
+from bot.models import Incident, Maintenance
+from bot.runtime import Runtime
+from tests.conftest import Clock
+from web import public
+from web.app import create_app
+
+
+@dataclass(frozen=True)
+class Scenario:
+    open_id: str
+    resolved_id: str
+    internal_id: str
+    unpublished_id: str
+    active_id: str
+    upcoming_id: str
+    promise: str  # "HH:MM UTC" customers were promised for the open incident
+
+
+def seed(runtime: Runtime, clock: Clock) -> Scenario:
+    settings = runtime.settings
+    start = clock()
+    with runtime.sessions.begin() as session:
+        resolved, _ = svc.declare(
+            session, settings, title="Old internal title", actor="U0OLD", now=start
+        )
+        svc.publish_update(
+            session,
+            settings,
+            resolved,
+            message="Webhook deliveries are delayed.",
+            actor="U0OLD",
+            now=start + timedelta(minutes=1),
+            components={"webhooks": ComponentStatus.DEGRADED_PERFORMANCE},
+        )
+        svc.publish_update(
+            session,
+            settings,
+            resolved,
+            message="A fix has been implemented and we are monitoring the results.",
+            actor="U0OLD",
+            now=start + timedelta(minutes=20),
+            status=IncidentStatus.MONITORING,
+        )
+        svc.resolve(
+            session,
+            settings,
+            resolved,
+            actor="U0OLD",
+            now=start + timedelta(minutes=40),
+            message="Webhook deliveries are back to normal.",
+        )
+        internal, _ = svc.declare(
+            session, settings, title="Quiet internal thing", actor="U0INT", now=start
+        )
+        svc.publish_update(
+            session,
+            settings,
+            internal,
+            message="We are looking into reports of slow logins.",
+            actor="U0INT",
+            now=start + timedelta(minutes=2),
+        )
+        svc.mark_internal(session, internal, actor="U0INT", now=start + timedelta(minutes=3))
+        unpublished, _ = svc.declare(
+            session, settings, title="Not yet public", actor="U0UNP", now=start
+        )
+    clock.advance(hours=2)
+    now = clock()
+    with runtime.sessions.begin() as session:
+        incident, _ = svc.declare(
+            session,
+            settings,
+            title="db-prod-3 fell over (internal)",
+            actor="U0COMMAND",
+            now=now,
+            severity=Severity.SEV2,
+        )
+        svc.publish_update(
+            session,
+            settings,
+            incident,
+            message="We are investigating elevated errors on the API.",
+            actor="U0COMMAND",
+            now=now + timedelta(minutes=1),
+            components={"api": ComponentStatus.PARTIAL_OUTAGE},
+        )
+        svc.publish_update(
+            session,
+            settings,
+            incident,
+            message="The cause has been identified.\nDashboard pages load slowly too.",
+            actor="U0COMMAND",
+            now=now + timedelta(minutes=5),
+            status=IncidentStatus.IDENTIFIED,
+            components={"dashboard": ComponentStatus.DEGRADED_PERFORMANCE},
+        )
+        svc.add_note(session, incident, text="Rolled back deploy 1234", actor="U0COMMAND", now=now)
+        active = maintenance.schedule(
+            session,
+            title="Database upgrade",
+            starts_at=now + timedelta(minutes=2),
+            duration=timedelta(hours=2),
+            keys=["webhooks"],
+            actor="U0MAINT",
+            now=now,
+            message="Webhooks may be delayed during the upgrade.",
+        )
+        upcoming = maintenance.schedule(
+            session,
+            title="Network maintenance",
+            starts_at=now + timedelta(days=2),
+            duration=timedelta(hours=1),
+            keys=["api", "dashboard"],
+            actor="U0MAINT",
+            now=now,
+        )
+        ids = (incident.id, resolved.id, internal.id, unpublished.id, active.id, upcoming.id)
+    clock.advance(minutes=6)
+    with runtime.sessions.begin() as session:
+        maintenance.advance(session, clock())
+        found = [session.get(Incident, i) for i in ids[:4]]
+        windows = [session.get(Maintenance, i) for i in ids[4:]]
+        public_ids = [i.public_id for i in found if i] + [m.public_id for m in windows if m]
+        due = found[0].next_update_due if found[0] else None
+    assert due is not None
+    return Scenario(*public_ids, promise=due.strftime("%H:%M UTC"))  # type: ignore[arg-type]
+
+
+def client(runtime: Runtime) -> tuple[Starlette, TestClient]:
+    """An app on this runtime and a client that ran its lifespan (first snapshot built)."""
+    app = create_app(runtime)
+    return app, TestClient(app)
+
+
+def site(app: Starlette) -> public.PublicSite:
+    found = public.site_of(app)
+    assert found is not None
+    return found
