@@ -472,14 +472,16 @@ def test_incidents_times_are_utc_aware_after_a_round_trip(runtime: Runtime, cloc
         assert incident.declared_at == clock()
 
 
-def test_incidents_two_updates_in_the_same_instant_keep_one_promise(
-    runtime: Runtime, clock: Clock
-):
+def test_incidents_two_updates_in_the_same_instant_keep_one_promise(runtime: Runtime, clock: Clock):
     with runtime.sessions.begin() as session:
         incident = make_incident(session, runtime.settings, clock(), public=True)
         svc.publish_update(
-            session, runtime.settings, incident, message="Second update, same second.",
-            actor="U1", now=clock(),
+            session,
+            runtime.settings,
+            incident,
+            message="Second update, same second.",
+            actor="U1",
+            now=clock(),
         )
         promises = session.scalars(select(Promise)).all()
     assert [(p.due_at, p.kept) for p in promises] == [(clock() + timedelta(minutes=20), None)]
