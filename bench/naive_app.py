@@ -1,0 +1,42 @@
+"""The naive path, to show what the snapshot buys: every request opens a session, queries the
+page data (`web.views.load`) and renders the one representation asked for with the public
+site's own template and JSON builder. No snapshot, no ETag, no gzip.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.config import load_settings
+from bot.db import read_only
+from bot.runtime import Runtime
+from web import api, views
+from web.snapshot import _ENV, HTML, JSON, Options, _json
+from web.views import PageData
+
+
+def create_app() -> Starlette:
+    runtime = Runtime.create(load_settings())
+    options = Options(mail_enabled=bool(runtime.settings.smtp_url))
+
+    def load() -> PageData:
+        with read_only(runtime.sessions) as session:
+            return views.load(session, runtime.settings, runtime.now())
+
+    def index(request: Request) -> Response:  # sync: Starlette runs it in the thread pool
+        data = load()
+        body = _ENV.get_template("public/index.html").render(
+            page=data,
+            now=data.now,
+            subscriptions_enabled=options.subscriptions_enabled,
+            mail_enabled=options.mail_enabled,
+        )
+        return Response(body.encode(), media_type=HTML.decode())
+
+    def summary(request: Request) -> Response:
+        return Response(_json(api.summary_doc(load())), media_type=JSON.decode())
+
+    return Starlette(routes=[Route("/", index), Route("/api/v2/summary.json", summary)])

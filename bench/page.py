@@ -1,0 +1,245 @@
+"""Page load: `flare web` (one uvicorn worker, production settings) serving `/` and
+`/api/v2/summary.json` for a realistic page, against a plain Starlette route returning the
+same bytes on the same server settings, and against the naive path (query + render per
+request). Load comes from wrk in a separate process: 64 connections, bounded duration,
+repeated; medians are quoted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from bench import common
+from bench.common import Result, median
+from bench.seed import bench_settings, seed, write_config
+from bot.runtime import Runtime
+
+PATHS = ("/", "/api/v2/summary.json")
+VARIANTS = {
+    "identity": {},
+    "gzip": {"Accept-Encoding": "gzip"},
+    "304": {},  # If-None-Match added from the captured ETag
+}
+CONNECTIONS = 64
+TARGET_RATIO = 0.80
+TARGET_P99 = 0.025
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+@dataclass
+class Load:
+    rps: float
+    p50: float
+    p99: float
+    errors: int
+    requests: int
+
+
+def parse_duration(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"wrk duration {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> Load:
+    def latency(pct: str) -> float:
+        match = re.search(rf"^\s+{pct}%\s+(\S+)", output, re.M)
+        if not match:
+            raise ValueError(f"no {pct}% latency in wrk output:\n{output}")
+        return parse_duration(match.group(1))
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    errors = 0
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non2xx:
+        errors += int(non2xx.group(1))
+    sockets = re.search(r"Socket errors: (.*)", output)
+    if sockets:
+        errors += sum(int(n) for n in re.findall(r"\d+", sockets.group(1)))
+    if not rps or not total:
+        raise ValueError(f"unexpected wrk output:\n{output}")
+    return Load(float(rps.group(1)), latency("50"), latency("99"), errors, int(total.group(1)))
+
+
+def wrk(url: str, headers: dict[str, str], seconds: float) -> Load:
+    args = [WRK, "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    done = subprocess.run(
+        [*args, url], capture_output=True, text=True, timeout=seconds + 30, check=True
+    )
+    return parse_wrk(done.stdout)
+
+
+def capture(base: str) -> dict[str, dict[str, dict[str, object]]]:
+    """What `flare web` answers for each path and variant: status, headers, body."""
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    for path in PATHS:
+        status, headers, body = common.http_get(base + path, {"Accept-Encoding": "identity"})
+        if status != 200:
+            raise RuntimeError(f"GET {path} answered {status}: {body[:300]!r}")
+        gz = common.http_get(base + path, {"Accept-Encoding": "gzip"})
+        etag = {k.lower(): v for k, v in headers.items()}.get("etag", "")
+        nm = common.http_get(base + path, {"If-None-Match": etag, "Accept-Encoding": "identity"})
+        out[path] = {
+            name: {
+                "status": answer[0],
+                "headers": [[k, v] for k, v in answer[1].items()],
+                "body": base64.b64encode(answer[2]).decode(),
+                "etag": etag,
+            }
+            for name, answer in (("identity", (status, headers, body)), ("gzip", gz))
+        }
+        out[path]["not_modified"] = {
+            "status": nm[0],
+            "headers": [[k, v] for k, v in nm[1].items()],
+            "body": base64.b64encode(nm[2]).decode(),
+            "etag": etag,
+        }
+    return out
+
+
+def headers_for(variant: str, etag: str) -> dict[str, str]:
+    if variant == "304":
+        return {"If-None-Match": etag}
+    return dict(VARIANTS[variant])
+
+
+def run(cfg: common.Config) -> Result:
+    result = Result("Page load")
+    seconds = 1.0 if cfg.quick else 5.0
+    repeats = 1 if cfg.quick else 3
+    past = 20 if cfg.quick else 500
+    directory = cfg.dir("page")
+    url = common.sqlite_database(directory)
+    config = write_config(directory / "flare.toml")
+    runtime = Runtime.create(bench_settings(url))
+    try:
+        seed(runtime, past=past)
+    finally:
+        runtime.close()
+    env = common.clean_env(
+        DATABASE_URL=url,
+        FLARE_CONFIG=str(config),
+        FLARE_PUBLIC_URL="http://127.0.0.1:8000",
+        PYTHONPATH=str(common.ROOT),
+    )
+    ports = {name: common.free_port() for name in ("flare", "baseline", "naive")}
+    bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    common.flare_web(env, ports["flare"], directory / "flare.log")
+    captured = capture(bases["flare"])
+    capture_file = directory / "capture.json"
+    capture_file.write_text(json.dumps(captured), encoding="utf-8")
+    serve = [sys.executable, "-m", "bench.serve"]
+    for name, app in (("baseline", "bench.baseline_app"), ("naive", "bench.naive_app")):
+        log = directory / f"{name}.log"
+        process = common.start(
+            [*serve, f"{app}:create_app", "--port", str(ports[name])],
+            {**env, "FLARE_BENCH_CAPTURE": str(capture_file)},
+            log,
+        )
+        common.wait_http(bases[name] + "/", process, log)
+    # Same bytes on both servers, checked before any load.
+    for path in PATHS:
+        for name, headers in (("identity", {}), ("gzip", {"Accept-Encoding": "gzip"})):
+            mine = common.http_get(bases["flare"] + path, headers)[2]
+            theirs = common.http_get(bases["baseline"] + path, headers)[2]
+            if mine != theirs:
+                raise RuntimeError(f"baseline bytes differ for {path} {name}")
+    for name in ("flare", "baseline", "naive"):  # warm-up, not recorded
+        wrk(bases[name] + "/", {}, 1.0)
+
+    loads: dict[tuple[str, str, str], list[Load]] = {}
+    for path in PATHS:
+        etag = str(captured[path]["identity"]["etag"])
+        for variant in VARIANTS:
+            for _ in range(repeats):
+                for name in ("flare", "baseline"):  # interleaved: drift hits both alike
+                    load = wrk(bases[name] + path, headers_for(variant, etag), seconds)
+                    loads.setdefault((name, path, variant), []).append(load)
+        for _ in range(repeats):
+            loads.setdefault(("naive", path, "identity"), []).append(
+                wrk(bases["naive"] + path, {}, seconds)
+            )
+
+    def med(name: str, path: str, variant: str) -> Load:
+        runs = loads[(name, path, variant)]
+        return Load(
+            median([r.rps for r in runs]),
+            median([r.p50 for r in runs]),
+            median([r.p99 for r in runs]),
+            sum(r.errors for r in runs),
+            sum(r.requests for r in runs),
+        )
+
+    sizes = {
+        path: (
+            len(base64.b64decode(str(captured[path]["identity"]["body"]))),
+            len(base64.b64decode(str(captured[path]["gzip"]["body"]))),
+        )
+        for path in PATHS
+    }
+    missed = False
+    for path in PATHS:
+        for variant in VARIANTS:
+            mine, theirs = med("flare", path, variant), med("baseline", path, variant)
+            ratio = mine.rps / theirs.rps if theirs.rps else 0.0
+            label = f"`{path}` {variant}"
+            ok_ratio = ratio >= TARGET_RATIO
+            ok_p99 = mine.p99 <= TARGET_P99
+            missed |= not (ok_ratio and ok_p99)
+            result.row(
+                f"{label}: throughput",
+                f"{mine.rps:,.0f} req/s = {ratio:.0%} of baseline",
+                baseline=f"{theirs.rps:,.0f} req/s",
+                target="≥ 80% of baseline",
+                met=ok_ratio if not cfg.quick else None,
+            )
+            result.row(
+                f"{label}: p50 / p99 latency",
+                f"{mine.p50 * 1000:.1f} / {mine.p99 * 1000:.1f} ms",
+                baseline=f"{theirs.p50 * 1000:.1f} / {theirs.p99 * 1000:.1f} ms",
+                target="p99 ≤ 25 ms",
+                met=ok_p99 if not cfg.quick else None,
+            )
+            if mine.errors or theirs.errors:
+                result.notes.append(
+                    f"{label}: wrk counted {mine.errors} errors/non-2xx-3xx for flare and "
+                    f"{theirs.errors} for the baseline."
+                )
+        naive, snap = med("naive", path, "identity"), med("flare", path, "identity")
+        result.row(
+            f"`{path}` naive (query + render per request)",
+            f"{naive.rps:,.0f} req/s, p50 / p99 {naive.p50 * 1000:.0f} / {naive.p99 * 1000:.0f} ms",
+            baseline=f"snapshot: {snap.rps:,.0f} req/s ({snap.rps / max(naive.rps, 1e-9):.0f}×)",
+        )
+    # Did the snapshot change under us (a rebuild with other bytes would turn 304s into 200s)?
+    after = {
+        path: common.http_get(bases["flare"] + path, {"Accept-Encoding": "identity"})[1]
+        for path in PATHS
+    }
+    for path in PATHS:
+        etag = {k.lower(): v for k, v in after[path].items()}.get("etag")
+        if etag != captured[path]["identity"]["etag"]:
+            result.notes.append(
+                f"`{path}`'s ETag changed during the run (periodic rebuild with new bytes)."
+            )
+    result.notes.append(
+        f"SQLite, 20 components in 4 groups, 3 open incidents with 10 updates each, {past} past "
+        f"incidents. `/` is {sizes['/'][0]:,} bytes ({sizes['/'][1]:,} gzipped); summary.json "
+        f"{sizes[PATHS[1]][0]:,} bytes ({sizes[PATHS[1]][1]:,} gzipped). wrk -t1 -c{CONNECTIONS}"
+        f" from a separate process, {repeats} × {seconds:g} s per variant, flare and baseline "
+        "interleaved; medians. Baseline: `bench/baseline_app.py` (a plain Starlette route "
+        "returning the captured bytes and headers) under `bench/serve.py` (the uvicorn settings "
+        "of `flare web`, access log included)."
+    )
+    return result
