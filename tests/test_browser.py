@@ -77,7 +77,7 @@ def test_browser_customer_reads_the_outage(live: tuple[str, Scenario]) -> None:
                 assert "uptime over the past 90 days" in (bars.get_attribute("aria-label") or "")
                 background = page.evaluate("getComputedStyle(document.body).backgroundColor")
                 assert (background == "rgb(13, 17, 23)") is (scheme == "dark")
-                page.screenshot(path=str(SHOTS / f"status-{scheme}.png"), full_page=True)
+                page.screenshot(path=str(SHOTS / f"page-{scheme}.png"), full_page=True)
                 context.close()
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844},
@@ -91,7 +91,7 @@ def test_browser_customer_reads_the_outage(live: tuple[str, Scenario]) -> None:
             assert width <= 390, "no sideways scrolling on a phone"
             visible_days = page.locator(".bars").first.locator(".d:visible").count()
             assert visible_days == 30
-            page.screenshot(path=str(SHOTS / "status-phone.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "page-phone.png"), full_page=True)
             page.goto(f"{base}/incidents/{scenario.open_id}")
             assert page.locator("h1").inner_text() == "Partial outage: API, Dashboard"
             phone.close()
