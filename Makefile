@@ -30,5 +30,9 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# wrk (Debian's package) generates the page load; installed here if missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: venv
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null 2>&1 || { echo "bench: installing wrk (apt-get)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -228,8 +228,8 @@ def run(cfg: common.Config) -> Result:
         for path in PATHS
     }
     for path in PATHS:
-        etag = {k.lower(): v for k, v in after[path].items()}.get("etag")
-        if etag != captured[path]["identity"]["etag"]:
+        now_etag = {k.lower(): v for k, v in after[path].items()}.get("etag")
+        if now_etag != captured[path]["identity"]["etag"]:
             result.notes.append(
                 f"`{path}`'s ETag changed during the run (periodic rebuild with new bytes)."
             )

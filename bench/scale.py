@@ -1,0 +1,182 @@
+"""Scale: how long one page snapshot takes to rebuild, and what it holds in memory, with
+10,000 past incidents; baseline: the 500-incident page of the page-load bench, same run.
+
+Each measurement runs in a fresh interpreter (`python -m bench.scale DATABASE_URL`) so memory
+numbers are that process's own: resident set before the first build, after it (the snapshot
+kept), and the peak; then the median of further rebuilds (load = queries + view model,
+render = templates, JSON, feeds, gzip).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench import common
+from bench.common import Result, median
+from bench.seed import bench_settings, clone_past, seed
+from bot.runtime import Runtime
+
+TARGET_REBUILD = 1.0  # the version check is every second; rebuild within the other second
+
+
+def _rss_kib(field: str = "VmRSS") -> int:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def measure(url: str, repeats: int) -> dict[str, float]:
+    from bench.seed import COMPONENTS  # noqa: F401 - same settings as the seed
+    from bot.db import read_only
+    from web import views
+    from web.snapshot import Snapshot
+
+    runtime = Runtime.create(bench_settings(url))
+    gc.collect()
+    before = _rss_kib()
+
+    def build() -> tuple[Snapshot, float, float]:
+        started = time.perf_counter()
+        with read_only(runtime.sessions) as session:
+            data = views.load(session, runtime.settings, runtime.now())
+        loaded = time.perf_counter()
+        snapshot = Snapshot(data)
+        return snapshot, loaded - started, time.perf_counter() - loaded
+
+    first, load0, render0 = build()
+    gc.collect()
+    held = _rss_kib()
+    loads, renders = [load0], [render0]
+    for _ in range(repeats):
+        snapshot, load, render = build()
+        loads.append(load)
+        renders.append(render)
+        del snapshot
+    static = sum(
+        len(r.identity.body["body"]) + len(r.gzip.body["body"]) for r in first.static.values()
+    )
+    runtime.close()
+    return {
+        "load": median(loads),
+        "render": median(renders),
+        "total": median([a + b for a, b in zip(loads, renders, strict=True)]),
+        "rss_before_mib": before / 1024,
+        "rss_held_mib": held / 1024,
+        "peak_mib": _rss_kib("VmHWM") / 1024,
+        "bytes_mib": static / 1024 / 1024,
+    }
+
+
+def _measure_in_child(url: str, repeats: int | str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale", url, str(repeats)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=common.ROOT,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scale measurement failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run(cfg: common.Config) -> Result:
+    result = Result("Scale")
+    total = 300 if cfg.quick else 10_000
+    repeats = 1 if cfg.quick else 3
+    directory = cfg.dir("scale")
+    url = common.sqlite_database(directory)
+    page_db = cfg.root / "page" / "flare.db"
+    started = time.perf_counter()
+    if page_db.exists() and not cfg.quick:  # the page bench's 500 incidents: reuse them
+        (directory / "flare.db").unlink()
+        with sqlite3.connect(page_db) as source, sqlite3.connect(directory / "flare.db") as dest:
+            source.backup(dest)
+    else:
+        runtime = Runtime.create(bench_settings(url))
+        try:
+            seed(runtime, past=30 if cfg.quick else 500)
+        finally:
+            runtime.close()
+    small = _measure_in_child(url, repeats)
+    runtime = Runtime.create(bench_settings(url))
+    try:
+        clone_past(runtime, total)
+    finally:
+        runtime.close()
+    seeded = time.perf_counter() - started
+    large = _measure_in_child(url, repeats)
+    base_n = 30 if cfg.quick else 500
+    result.row(
+        f"snapshot rebuild, {total:,} past incidents (load + render)",
+        f"{large['total']:.2f} s ({large['load']:.2f} + {large['render']:.2f})",
+        baseline=f"{base_n} past: {small['total']:.2f} s ({small['load']:.2f} + "
+        f"{small['render']:.2f})",
+        target="< 1 s (keeps the 2 s propagation)",
+        met=large["total"] < TARGET_REBUILD if not cfg.quick else None,
+    )
+    result.row(
+        f"memory held by one snapshot, {total:,} past",
+        f"{large['rss_held_mib'] - large['rss_before_mib']:.0f} MiB "
+        f"(peak RSS {large['peak_mib']:.0f} MiB)",
+        baseline=f"{base_n} past: {small['rss_held_mib'] - small['rss_before_mib']:.0f} MiB "
+        f"(peak {small['peak_mib']:.0f} MiB)",
+    )
+    result.row(
+        f"bytes of the eager representations, {total:,} past",
+        f"{large['bytes_mib']:.1f} MiB",
+        baseline=f"{base_n} past: {small['bytes_mib']:.1f} MiB",
+    )
+    if large["total"] >= TARGET_REBUILD and not cfg.quick:
+        result.profile = (
+            f"cProfile of one rebuild with {total:,} past incidents (cumulative time):\n\n"
+            + _measure_in_child(url, "profile")["profile"]
+        )
+    result.notes.append(
+        f"SQLite. The history beyond the first {base_n} incidents is copied from the seeded "
+        f"rows, each copy shifted 85 days further back (seeding took {seeded:.0f} s). Rebuild = "
+        "`web.views.load` in a read-only session + `web.snapshot.Snapshot(data)` (every eager "
+        f"representation, identity and gzip), median of {repeats + 1} builds in a fresh "
+        "process; memory is that process's resident set after the first build, kept alive."
+    )
+    return result
+
+
+def profile(url: str, lines: int = 18) -> str:
+    """cProfile of one rebuild, the functions with the most cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    from bot.db import read_only
+    from web import views
+    from web.snapshot import Snapshot
+
+    runtime = Runtime.create(bench_settings(url))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    with read_only(runtime.sessions) as session:
+        data = views.load(session, runtime.settings, runtime.now())
+    Snapshot(data)
+    profiler.disable()
+    runtime.close()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(lines)
+    text = out.getvalue()
+    return text[text.find("   ncalls") :] if "   ncalls" in text else text
+
+
+if __name__ == "__main__":
+    if sys.argv[2] == "profile":
+        print(json.dumps({"profile": profile(sys.argv[1])}))
+    else:
+        print(json.dumps(measure(sys.argv[1], int(sys.argv[2]))))
