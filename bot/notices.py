@@ -30,10 +30,14 @@ from bot.models import (
     ComponentStatus,
     EventKind,
     Incident,
+    IncidentComponent,
     IncidentStatus,
     Maintenance,
+    MaintenanceStatus,
     TimelineEvent,
 )
+from bot.status import LEVEL_LABELS, impact, indicator, neutral_title
+from bot.status import worst as worst_of
 
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
 STATUS_LABELS = {
@@ -44,26 +48,6 @@ STATUS_LABELS = {
     "scheduled": "Scheduled",
     "in_progress": "In progress",
     "completed": "Completed",
-}
-LEVEL_LABELS = {
-    ComponentStatus.OPERATIONAL: "Operational",
-    ComponentStatus.DEGRADED_PERFORMANCE: "Degraded performance",
-    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
-    ComponentStatus.MAJOR_OUTAGE: "Major outage",
-    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
-}
-IMPACT = {
-    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
-    ComponentStatus.PARTIAL_OUTAGE: "major",
-    ComponentStatus.MAJOR_OUTAGE: "critical",
-}
-INDICATOR_RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
-INDICATOR_TEXT = {
-    "none": "All Systems Operational",
-    "maintenance": "Service Under Maintenance",
-    "minor": "Minor Service Outage",
-    "major": "Partial System Outage",
-    "critical": "Major Service Outage",
 }
 
 _env = Environment(
@@ -127,13 +111,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def neutral_title(components: tuple[AffectedComponent, ...], worst: ComponentStatus | None) -> str:
-    """The page's title for an incident without a public title: never the internal one."""
-    if not components or worst is None or worst == ComponentStatus.OPERATIONAL:
-        return "Service disruption"
-    return f"{LEVEL_LABELS[worst]}: {', '.join(c.name for c in components)}"
-
-
 def incident_notice(session: Session, settings: Settings, event_id: int) -> Notice | None:
     """The notice for a public update, or None if it is not (or no longer) public."""
     event = session.get(TimelineEvent, event_id)
@@ -177,12 +154,12 @@ def incident_notice(session: Session, settings: Settings, event_id: int) -> Noti
         key=f"update:{event.id}",
         kind="incident",
         public_id=incident.public_id,
-        name=incident.public_title or neutral_title(components, worst_level),
+        name=incident.public_title or neutral_title([c.name for c in components], worst_level),
         status=status,
         body=event.body or "",
         at=event.at,
         url=f"{settings.public_url}/incidents/{incident.public_id}",
-        impact=IMPACT.get(worst_level, "minor") if worst_level else "minor",
+        impact=impact(worst_level),
         components=components,
         created_at=incident.published_at or event.at,
         resolved_at=event.at if status == IncidentStatus.RESOLVED.value else None,
@@ -257,27 +234,26 @@ def maintenance_notice(
 
 
 def page_indicator(session: Session) -> tuple[str, str]:
-    """Overall indicator from component statuses and open public incidents, as Statuspage."""
-    indicator = "none"
-    for status in session.scalars(select(Component.status).where(Component.hidden.is_(False))):
-        value = (
-            "maintenance"
-            if status == ComponentStatus.UNDER_MAINTENANCE
-            else IMPACT.get(status, "none")
-        )
-        indicator = max(indicator, value, key=INDICATOR_RANK.__getitem__)
-    open_public = session.scalar(
-        select(Incident.id)
+    """Overall indicator from component statuses and open public incidents' impact, as on the
+    page (one rule: `bot.status.indicator`)."""
+    levels = session.scalars(select(Component.status).where(Component.hidden.is_(False)))
+    rows = session.execute(
+        select(Incident.id, IncidentComponent.status)
+        .outerjoin(IncidentComponent, IncidentComponent.incident_id == Incident.id)
         .where(
             Incident.status != IncidentStatus.RESOLVED,
             Incident.published_at.is_not(None),
             Incident.internal_only.is_(False),
         )
-        .limit(1)
+    ).all()
+    by_incident: dict[int, list[ComponentStatus]] = {}
+    for incident_id, level in rows:
+        by_incident.setdefault(incident_id, []).extend([level] if level else [])
+    impacts = [impact(worst_of(levels_)) for levels_ in by_incident.values()]
+    active = session.scalar(
+        select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS).limit(1)
     )
-    if open_public is not None and INDICATOR_RANK[indicator] < INDICATOR_RANK["minor"]:
-        indicator = "minor"
-    return indicator, INDICATOR_TEXT[indicator]
+    return indicator(list(levels), impacts, active is not None)
 
 
 def page_id(settings: Settings) -> str:

@@ -485,3 +485,21 @@ def test_incidents_two_updates_in_the_same_instant_keep_one_promise(runtime: Run
         )
         promises = session.scalars(select(Promise)).all()
     assert [(p.due_at, p.kept) for p in promises] == [(clock() + timedelta(minutes=20), None)]
+
+
+def test_incidents_status_vocabulary_matches_statuspage():
+    from bot.status import impact, indicator, neutral_title
+
+    assert indicator([ComponentStatus.OPERATIONAL], []) == ("none", "All Systems Operational")
+    assert indicator([ComponentStatus.PARTIAL_OUTAGE], ["minor"]) == (
+        "major",
+        "Partial System Outage",
+    )
+    assert indicator([MAJOR], []) == ("critical", "Major System Outage")
+    assert indicator([], [], maintenance_active=True)[1] == "Service Under Maintenance"
+    assert impact(None) == "minor" and impact(PARTIAL) == "major"
+    assert neutral_title(["API"], PARTIAL) == "Partial outage: API"
+    assert neutral_title(["API", "Dashboard"], ComponentStatus.DEGRADED_PERFORMANCE) == (
+        "Degraded performance: API, Dashboard"
+    )
+    assert neutral_title([], None) == "Service disruption"

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from bot.enums import ComponentStatus
-from bot.notices import LEVEL_LABELS
+from bot.status import LEVEL_LABELS
 from web import api, feeds, uptime
 from web.views import IncidentView, PageData
 

@@ -28,23 +28,11 @@ from bot.models import (
     MaintenanceStatus,
     TimelineEvent,
 )
-from bot.notices import LEVEL_LABELS, STATUS_LABELS, page_id
+from bot.notices import STATUS_LABELS, page_id
 from bot.outbox import VERSION_KEY
+from bot.status import LEVEL_LABELS, impact, indicator, neutral_title
 from web import uptime
 
-IMPACT = {
-    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
-    ComponentStatus.PARTIAL_OUTAGE: "major",
-    ComponentStatus.MAJOR_OUTAGE: "critical",
-}
-INDICATOR_RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
-INDICATOR_TEXT = {
-    "none": "All Systems Operational",
-    "maintenance": "Service Under Maintenance",
-    "minor": "Minor Service Outage",
-    "major": "Partial System Outage",
-    "critical": "Major System Outage",
-}
 IMPACT_LABELS = {
     "none": "No impact",
     "minor": "Minor",
@@ -235,30 +223,15 @@ def _began(item: IncidentView) -> datetime:
     return item.scheduled_for if item.is_maintenance and item.scheduled_for else item.created_at
 
 
-def neutral_title(components: Sequence[ComponentView], worst: ComponentStatus | None) -> str:
-    """The title of an incident without a public title (§4): never the internal one."""
-    if not components or worst is None or worst == ComponentStatus.OPERATIONAL:
-        return "Service disruption"
-    return f"{LEVEL_LABELS[worst]}: {', '.join(c.name for c in components)}"
-
-
 def overall(
     components: Sequence[ComponentView],
     open_incidents: Sequence[IncidentView],
     maintenance_active: bool,
 ) -> tuple[str, str]:
     """Statuspage's indicator: the worst of component levels and open incidents' impact."""
-    indicator = "maintenance" if maintenance_active else "none"
-    for component in components:
-        value = (
-            "maintenance"
-            if component.status == ComponentStatus.UNDER_MAINTENANCE
-            else IMPACT.get(component.status, "none")
-        )
-        indicator = max(indicator, value, key=INDICATOR_RANK.__getitem__)
-    for incident in open_incidents:
-        indicator = max(indicator, incident.impact, key=INDICATOR_RANK.__getitem__)
-    return indicator, INDICATOR_TEXT[indicator]
+    return indicator(
+        (c.status for c in components), (i.impact for i in open_incidents), maintenance_active
+    )
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -425,9 +398,10 @@ def _incidents(session: Session, by_id: dict[str, ComponentView]) -> list[Incide
             IncidentView(
                 kind="incident",
                 public_id=row.public_id,
-                name=public_text(row.public_title) or neutral_title(components, worst),
+                name=public_text(row.public_title)
+                or neutral_title([c.name for c in components], worst),
                 status=status,
-                impact=IMPACT.get(worst, "minor") if worst else "minor",
+                impact=impact(worst),
                 created_at=row.published_at,
                 updated_at=events[-1].at,
                 started_at=min(row.impact_started_at, row.published_at),

@@ -12,18 +12,12 @@ from bot.models import ComponentStatus, IncidentStatus, Severity, TimelineEvent
 from bot.operations import describe_event
 from bot.slack.ids import SlackId
 from bot.slack.style import SlackStyle, date_token, escape
+from bot.status import LEVEL_LABELS
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
 STYLE = SlackStyle()
 NOT_AFFECTED = "unaffected"
-LEVEL_LABELS = {
-    ComponentStatus.OPERATIONAL: "Operational",
-    ComponentStatus.DEGRADED_PERFORMANCE: "Degraded performance",
-    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
-    ComponentStatus.MAJOR_OUTAGE: "Major outage",
-    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
-}
 # Modal block ids (the action id inside each input is "value").
 B_TITLE = "title"
 B_SEVERITY = "severity"
