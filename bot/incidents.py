@@ -187,13 +187,14 @@ def _notify_role(session: Session, event: TimelineEvent, user: str, now: datetim
     )
 
 
-def _set_component(
+def set_component(
     session: Session,
     component: Component,
     status: ComponentStatus,
     now: datetime,
     incident_id: int | None = None,
 ) -> tuple[str, str] | None:
+    """Change a component's status and record it in its history; (old, new) or None."""
     old = component.status
     if old == status:
         return None
@@ -207,18 +208,21 @@ def _set_component(
     return old.value, status.value
 
 
-def _worst_other_level(
-    session: Session, component: Component, incident: Incident
+def worst_open_level(
+    session: Session, component: Component, excluding: Incident | None = None
 ) -> ComponentStatus:
-    levels = session.scalars(
+    """The worst level open incidents (other than `excluding`) give a component."""
+    query = (
         select(IncidentComponent.status)
         .join(Incident, Incident.id == IncidentComponent.incident_id)
         .where(
             IncidentComponent.component_id == component.id,
-            IncidentComponent.incident_id != incident.id,
             Incident.status != IncidentStatus.RESOLVED,
         )
-    ).all()
+    )
+    if excluding is not None:
+        query = query.where(IncidentComponent.incident_id != excluding.id)
+    levels = session.scalars(query).all()
     return max(levels, key=COMPONENT_RANK.__getitem__, default=ComponentStatus.OPERATIONAL)
 
 
@@ -429,7 +433,7 @@ def publish_update(
         else:
             link.status = level
         old = component.status
-        _set_component(session, component, level, now, incident.id)
+        set_component(session, component, level, now, incident.id)
         affected.append(
             {
                 "code": component.id,
@@ -511,8 +515,8 @@ def resolve(
     affected = []
     for link in incident_components(session, incident):
         component = link.component
-        restored = _worst_other_level(session, component, incident)
-        change = _set_component(session, component, restored, now, incident.id)
+        restored = worst_open_level(session, component, excluding=incident)
+        change = set_component(session, component, restored, now, incident.id)
         link.status = ComponentStatus.OPERATIONAL
         if change:
             affected.append(
@@ -696,7 +700,7 @@ def set_component_status(
     component = components_by_key(session).get(key)
     if component is None:
         raise NotFound(f"Unknown component {key!r}.")
-    change = _set_component(session, component, status, now)
+    change = set_component(session, component, status, now)
     if change is None:
         raise InvalidInput(f"{component.name} is already {status.value.replace('_', ' ')}.")
     outbox.bump_version(session, now)

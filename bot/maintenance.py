@@ -11,14 +11,16 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.enums import COMPONENT_RANK
 from bot.errors import InvalidInput
-from bot.incidents import TITLE_LIMIT, UPDATE_LIMIT, clean_text, components_by_key
+from bot.incidents import (
+    TITLE_LIMIT,
+    UPDATE_LIMIT,
+    clean_text,
+    components_by_key,
+    set_component,
+    worst_open_level,
+)
 from bot.models import (
-    Component,
     ComponentStatus,
-    ComponentStatusChange,
-    Incident,
-    IncidentComponent,
-    IncidentStatus,
     Maintenance,
     MaintenanceStatus,
     new_public_id,
@@ -84,25 +86,6 @@ def schedule(
     return maintenance
 
 
-def _restore_level(session: Session, component: Component) -> ComponentStatus:
-    levels = session.scalars(
-        select(IncidentComponent.status)
-        .join(Incident, Incident.id == IncidentComponent.incident_id)
-        .where(
-            IncidentComponent.component_id == component.id,
-            Incident.status != IncidentStatus.RESOLVED,
-        )
-    ).all()
-    return max(levels, key=COMPONENT_RANK.__getitem__, default=ComponentStatus.OPERATIONAL)
-
-
-def _set(session: Session, component: Component, status: ComponentStatus, now: datetime) -> None:
-    if component.status != status:
-        component.status = status
-        component.updated_at = now
-        session.add(ComponentStatusChange(component_id=component.id, status=status, at=now))
-
-
 def advance(session: Session, now: datetime) -> list[Maintenance]:
     """Move windows across their edges; returns the maintenances that changed."""
     changed: list[Maintenance] = []
@@ -132,14 +115,14 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
                     COMPONENT_RANK[component.status]
                     <= COMPONENT_RANK[ComponentStatus.UNDER_MAINTENANCE]
                 ):
-                    _set(session, component, ComponentStatus.UNDER_MAINTENANCE, now)
+                    set_component(session, component, ComponentStatus.UNDER_MAINTENANCE, now)
             body = STARTED
         else:
             maintenance.started_at = maintenance.started_at or now
             maintenance.completed_at = now
             for component in components:
                 if component.status == ComponentStatus.UNDER_MAINTENANCE:
-                    _set(session, component, _restore_level(session, component), now)
+                    set_component(session, component, worst_open_level(session, component), now)
             body = COMPLETED
         maintenance.status = target
         maintenance.updated_at = now
