@@ -43,6 +43,7 @@ INCIDENT_KEYS = [
     "components",
 ]
 MAINTENANCE_KEYS = [*INCIDENT_KEYS, "scheduled_for", "scheduled_until"]
+INCIDENT_KEYS = [*INCIDENT_KEYS, "reminder_intervals"]
 UPDATE_KEYS = [
     "id",
     "status",

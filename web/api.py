@@ -149,6 +149,8 @@ def incident(data: PageData, item: IncidentView) -> dict[str, Any]:
     if item.is_maintenance:
         doc["scheduled_for"] = iso(item.scheduled_for)
         doc["scheduled_until"] = iso(item.scheduled_until)
+    else:
+        doc["reminder_intervals"] = None  # current pages send it (null) on incidents
     return doc
 
 
