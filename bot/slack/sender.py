@@ -157,6 +157,8 @@ class SlackSender:
         self, job: Job, error: str, retry_after: timedelta | None, *, give_up: bool
     ) -> None:
         log.warning("outbox %s (%s) failed: %s", job.key, job.kind, error)
+        if job.ambiguous_before and not error.startswith("ambiguous:"):
+            error = f"ambiguous:earlier; {error}"  # an earlier attempt may still have got through
         with self.runtime.sessions.begin() as session:
             outbox.mark_failed(
                 session,
@@ -207,6 +209,9 @@ class SlackSender:
         if not job.ambiguous_before:
             return None
         try:
+            if channel[:1] in ("U", "W"):  # a DM: its history lives under the D… channel
+                opened = self.client.conversations_open(users=channel)
+                channel = str((opened.get("channel") or {}).get("id") or channel)
             if thread_ts:
                 response = self.client.conversations_replies(
                     channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
@@ -215,7 +220,10 @@ class SlackSender:
                 response = self.client.conversations_history(
                     channel=channel, include_all_metadata=True, limit=100
                 )
-        except SlackApiError:
+        except SlackApiError as error:
+            status = getattr(error.response, "status_code", 200)
+            if status == 429 or status >= 500 or _error_code(error) == "ratelimited":
+                raise  # cannot tell yet: try again later rather than post a second copy
             return None
         for message in response.get("messages") or []:
             meta = message.get("metadata") or {}
@@ -295,13 +303,23 @@ class SlackSender:
             try:
                 self._post(job, channel, text=text, thread_ts=ts)
             except SlackApiError as error:
-                if _error_code(error) not in GONE:
+                if _error_code(error) not in GONE or self._root_exists(channel, ts):
                     raise
                 self._forget_root(incident_id, ts)  # deleted by hand: start a new thread
                 channel, ts = self._root(job, incident_id)
                 self._post(job, channel, text=text, thread_ts=ts)
         if refresh_root:
             self._refresh_root(incident_id, channel, ts)
+
+    def _root_exists(self, channel: str, ts: str) -> bool:
+        """Whether the root is still there: a passing error must not fork the thread."""
+        try:
+            self.client.conversations_replies(channel=channel, ts=ts, limit=1)
+        except SlackApiError as error:
+            if _error_code(error) in GONE:
+                return False
+            raise
+        return True
 
     def _forget_root(self, incident_id: int, ts: str) -> None:
         with self.runtime.sessions.begin() as session:
@@ -496,6 +514,10 @@ class SlackSender:
                 if _error_code(error) not in GONE:
                     raise
                 repost = True
+            else:  # recorded at once: a failure below must not make the same edit again
+                self._save_board_state(
+                    {"channel": channel, "ts": ts, "hash": digest, "pins_checked": None}
+                )
         if ts and not repost:
             repost = not self._is_pinned(channel, ts)
         old = state.get("ts") if repost else None
