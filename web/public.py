@@ -59,6 +59,7 @@ class PublicSite:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._unavailable = unavailable()
+        self._replays = views.ReplayCache()  # touched only by _build, one at a time
 
     # --- database side (thread pool) ---------------------------------------------------
 
@@ -69,7 +70,7 @@ class PublicSite:
 
     def _build(self) -> Snapshot:
         with read_only(self.runtime.sessions) as session:
-            data = views.load(session, self.runtime.settings, self.runtime.now())
+            data = views.load(session, self.runtime.settings, self.runtime.now(), self._replays)
         return Snapshot(data, self.options)
 
     # --- event loop side ---------------------------------------------------------------

@@ -329,7 +329,117 @@ def _affected(data: dict[str, Any] | None, names: dict[str, str]) -> tuple[Affec
     return tuple(out)
 
 
-def _incidents(session: Session, by_id: dict[str, ComponentView]) -> list[IncidentView]:
+@dataclass(frozen=True)
+class Replay:
+    """What customers were told about one incident, replayed from its public updates.
+
+    The costly part of a rebuild (every update read and decoded), so it is kept between
+    rebuilds and redone only for incidents with a new public update.
+    """
+
+    updates: tuple[UpdateView, ...]  # newest first
+    status: str
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    touched: tuple[str, ...]  # component ids, in order of first mention
+    worst: ComponentStatus | None
+    updated_at: datetime
+
+
+class ReplayCache:
+    """Replays by incident, keyed by (latest public update id, component names)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[tuple[int, int], Replay]] = {}
+
+
+def _replay(events: list[Any], names: dict[str, str]) -> Replay:
+    views = []
+    status = IncidentStatus.INVESTIGATING.value
+    monitoring_at = None
+    touched: dict[str, None] = {}
+    worst: ComponentStatus | None = None
+    for event in events:  # oldest first: replay what customers were told
+        status = (event.status or IncidentStatus(status)).value
+        if status == IncidentStatus.MONITORING and monitoring_at is None:
+            monitoring_at = event.at
+        affected = _affected(event.data, names)
+        for change in affected:
+            touched[change.code] = None
+            try:
+                level = ComponentStatus(change.new_status)
+            except ValueError:
+                continue
+            if worst is None or COMPONENT_RANK[level] > COMPONENT_RANK[worst]:
+                worst = level
+        views.append(
+            UpdateView(
+                id=event.public_id,
+                status=status,
+                body=public_text(event.body),
+                at=event.at,
+                affected=affected,
+            )
+        )
+    return Replay(
+        updates=tuple(reversed(views)),
+        status=status,
+        monitoring_at=monitoring_at,
+        resolved_at=events[-1].at if status == IncidentStatus.RESOLVED else None,
+        touched=tuple(touched),
+        worst=worst,
+        updated_at=events[-1].at,
+    )
+
+
+def _replays(session: Session, names: dict[str, str], cache: ReplayCache) -> dict[int, Replay]:
+    """Replays of every public incident with a public update; only changed ones are read."""
+    public = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
+    names_key = hash(tuple(sorted(names.items())))
+    latest = dict(
+        session.execute(
+            select(TimelineEvent.incident_id, func.max(TimelineEvent.id))
+            .join(Incident, Incident.id == TimelineEvent.incident_id)
+            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE, *public)
+            .group_by(TimelineEvent.incident_id)
+        ).all()
+    )
+    keys = {incident_id: (int(last), names_key) for incident_id, last in latest.items()}
+    stale = [i for i, key in keys.items() if cache.entries.get(i, ((-1, 0), None))[0] != key]
+    if stale:
+        query = (
+            select(
+                TimelineEvent.incident_id,
+                TimelineEvent.public_id,
+                TimelineEvent.status,
+                TimelineEvent.body,
+                TimelineEvent.at,
+                TimelineEvent.data,
+            )
+            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE)
+            .order_by(TimelineEvent.at, TimelineEvent.id)
+        )
+        if len(stale) < len(keys):
+            query = query.where(TimelineEvent.incident_id.in_(stale))
+        else:
+            query = query.join(Incident, Incident.id == TimelineEvent.incident_id).where(*public)
+        events: dict[int, list[Any]] = {}
+        for event in session.execute(query):
+            events.setdefault(event.incident_id, []).append(event)
+        for incident_id in stale:
+            if events.get(incident_id):
+                cache.entries[incident_id] = (
+                    keys[incident_id],
+                    _replay(events[incident_id], names),
+                )
+    for incident_id in set(cache.entries) - set(keys):
+        del cache.entries[incident_id]  # no longer public (internal-only, or gone)
+    return {i: cache.entries[i][1] for i in keys if i in cache.entries}
+
+
+def _incidents(
+    session: Session, by_id: dict[str, ComponentView], cache: ReplayCache
+) -> list[IncidentView]:
     public = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
     rows = session.execute(
         select(
@@ -341,75 +451,31 @@ def _incidents(session: Session, by_id: dict[str, ComponentView]) -> list[Incide
             Incident.next_update_due,
         ).where(*public)
     ).all()
-    names = {c.id: c.name for c in by_id.values()}
-    updates: dict[int, list[Any]] = {}
-    for event in session.execute(
-        select(
-            TimelineEvent.incident_id,
-            TimelineEvent.public_id,
-            TimelineEvent.status,
-            TimelineEvent.body,
-            TimelineEvent.at,
-            TimelineEvent.data,
-        )
-        .join(Incident, Incident.id == TimelineEvent.incident_id)
-        .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE, *public)
-        .order_by(TimelineEvent.at, TimelineEvent.id)
-    ):
-        updates.setdefault(event.incident_id, []).append(event)
+    replays = _replays(session, {c.id: c.name for c in by_id.values()}, cache)
     out = []
     for row in rows:
-        events = updates.get(row.id, [])
-        if not events:
+        replay = replays.get(row.id)
+        if replay is None:
             continue
-        views = []
-        status = IncidentStatus.INVESTIGATING.value
-        monitoring_at = resolved_at = None
-        touched: dict[str, None] = {}
-        worst: ComponentStatus | None = None
-        for event in events:  # oldest first: replay what customers were told
-            status = (event.status or IncidentStatus(status)).value
-            if status == IncidentStatus.MONITORING and monitoring_at is None:
-                monitoring_at = event.at
-            affected = _affected(event.data, names)
-            for change in affected:
-                touched[change.code] = None
-                try:
-                    level = ComponentStatus(change.new_status)
-                except ValueError:
-                    continue
-                if worst is None or COMPONENT_RANK[level] > COMPONENT_RANK[worst]:
-                    worst = level
-            views.append(
-                UpdateView(
-                    id=event.public_id,
-                    status=status,
-                    body=public_text(event.body),
-                    at=event.at,
-                    affected=affected,
-                )
-            )
-        if status == IncidentStatus.RESOLVED:
-            resolved_at = events[-1].at
         components = tuple(
-            sorted((by_id[c] for c in touched if c in by_id), key=lambda c: c.position)
+            sorted((by_id[c] for c in replay.touched if c in by_id), key=lambda c: c.position)
         )
         out.append(
             IncidentView(
                 kind="incident",
                 public_id=row.public_id,
                 name=public_text(row.public_title)
-                or neutral_title([c.name for c in components], worst),
-                status=status,
-                impact=impact(worst),
+                or neutral_title([c.name for c in components], replay.worst),
+                status=replay.status,
+                impact=impact(replay.worst),
                 created_at=row.published_at,
-                updated_at=events[-1].at,
+                updated_at=replay.updated_at,
                 started_at=min(row.impact_started_at, row.published_at),
-                monitoring_at=monitoring_at,
-                resolved_at=resolved_at,
-                updates=tuple(reversed(views)),
+                monitoring_at=replay.monitoring_at,
+                resolved_at=replay.resolved_at,
+                updates=replay.updates,
                 components=components,
-                next_update_due=None if resolved_at else row.next_update_due,
+                next_update_due=None if replay.resolved_at else row.next_update_due,
             )
         )
     out.sort(key=lambda i: (i.created_at, i.public_id), reverse=True)
@@ -478,7 +544,9 @@ def _maintenances(session: Session, by_key: dict[str, ComponentView]) -> list[In
     return out
 
 
-def load(session: Session, settings: Settings, now: datetime) -> PageData:
+def load(
+    session: Session, settings: Settings, now: datetime, cache: ReplayCache | None = None
+) -> PageData:
     """Everything the public site shows, as of `now`, in a handful of queries."""
     version = int(session.scalar(select(KeyValue.number).where(KeyValue.key == VERSION_KEY)) or 0)
     components = _components(session, now)
@@ -503,7 +571,7 @@ def load(session: Session, settings: Settings, now: datetime) -> PageData:
             layout.setdefault(f"g:{component.group_id}", group_by_id[component.group_id])
         else:
             layout[f"c:{component.id}"] = component
-    incidents = _incidents(session, by_id)
+    incidents = _incidents(session, by_id, cache or ReplayCache())
     maintenances = _maintenances(session, {c.key: c for c in components})
     open_incidents = [i for i in incidents if not i.finished]
     indicator, description = overall(
