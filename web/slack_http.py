@@ -35,24 +35,45 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         return [Route("/slack/events", not_configured, methods=["POST"])]
 
     from slack_bolt import BoltRequest
+    from slack_sdk.signature import SignatureVerifier
 
     from bot.slack.app import build_app
 
     app = build_app(runtime)
+    verifier = SignatureVerifier(settings.slack_signing_secret)
 
     async def events(request: Request) -> Response:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return PlainTextResponse("Request too large", status_code=413)
+        stamp = request.headers.get("x-slack-request-timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit()):  # Bolt raises on it: answer as forged
+            return PlainTextResponse("Invalid request signature", status_code=401)
         headers: dict[str, Any] = {}
         for name, value in request.headers.items():
             headers.setdefault(name.lower(), []).append(value)
-        bolt_request = BoltRequest(
-            body=raw.decode("utf-8", "replace"),
-            query=request.url.query,
-            headers=headers,
-        )
-        result = await run_in_threadpool(app.dispatch, bolt_request)
+        body = raw.decode("utf-8", "replace")
+
+        def reject() -> Response:
+            """Malformed input Bolt cannot handle: 401 if unsigned, else 400; never a 500."""
+            if not verifier.is_valid(body, stamp, request.headers.get("x-slack-signature", "")):
+                return PlainTextResponse("Invalid request signature", status_code=401)
+            return PlainTextResponse("Malformed request", status_code=400)
+
+        try:  # Bolt parses `payload=` (and reads fields of it) before checking the signature
+            bolt_request = BoltRequest(body=body, query=request.url.query, headers=headers)
+        except Exception:  # noqa: BLE001 - JSON that is not an object, fields of odd types
+            return reject()
+        if not isinstance(bolt_request.body, dict):
+            return reject()
+        try:
+            result = await run_in_threadpool(app.dispatch, bolt_request)
+        except Exception:  # noqa: BLE001 - a malformed payload Bolt itself trips on
+            log.exception("Slack request not handled")
+            return reject()
+        if result.status >= 500:  # Bolt's own error handler: the request did not make sense
+            log.warning("Slack request not handled (Bolt answered %s)", result.status)
+            return reject()
         response = Response(content=result.body, status_code=result.status)
         for name, values in result.headers.items():
             for value in values:
