@@ -162,13 +162,14 @@ def mark_failed(
     error: str,
     retry_after: timedelta | None = None,
     give_up: bool = False,
+    max_backoff: timedelta = MAX_BACKOFF,
 ) -> None:
     """Record a failed attempt and schedule the retry (Retry-After wins over backoff)."""
     message = session.get(OutboxMessage, message_id, populate_existing=True)
     if message is None:
         return
     attempts = message.attempts + 1
-    backoff = retry_after or min(timedelta(seconds=2 ** min(attempts, 12)), MAX_BACKOFF)
+    backoff = retry_after or min(timedelta(seconds=2 ** min(attempts, 12)), max_backoff)
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)

@@ -145,3 +145,22 @@ def test_slack_maintenance_is_announced_in_the_channel(slack: Slack):
     slack.command("maintenance 2026-12-01T02:00Z 2h api DB upgrade")
     slack.flush(board=False)
     assert any("Maintenance scheduled" in m.text for m in slack.channel())
+
+
+def test_slack_long_outage_never_drops_a_message_and_catches_up_within_a_minute(slack: Slack):
+    from sqlalchemy import select
+
+    from bot.models import OutboxMessage
+
+    slack.command("declare Slack is down too")
+    slack.fake.fail("chat.postMessage", "fatal_error", times=80)
+    for _ in range(80):  # well past any attempt limit: an hour and more of failures
+        slack.sender.drain()
+        slack.clock.advance(seconds=61)  # the backoff never exceeds a minute
+    with slack.runtime.sessions() as session:
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "slack.event")
+        ).one()
+        assert not row.dead and row.attempts >= 80
+    slack.flush(board=False)
+    assert len(slack.roots()) == 1

@@ -47,7 +47,9 @@ METADATA_TYPE = "flare_outbox"
 # Errors that retrying cannot fix: the message itself is wrong.
 PERMANENT = {"invalid_blocks", "msg_too_long", "invalid_arguments", "no_text", "invalid_json"}
 GONE = {"message_not_found", "thread_not_found", "cant_update_message"}
-MAX_ATTEMPTS = 50
+# Slack failing is transient (429, 5xx, timeouts, a misconfigured channel that someone
+# fixes): keep retrying, never drop a message, and catch up within a minute of recovery.
+MAX_BACKOFF = timedelta(seconds=60)
 
 
 class Deferred(Exception):
@@ -166,7 +168,8 @@ class SlackSender:
                 now=self.runtime.now(),
                 error=error,
                 retry_after=retry_after,
-                give_up=give_up or job.attempts + 1 >= MAX_ATTEMPTS,
+                give_up=give_up,
+                max_backoff=MAX_BACKOFF,
             )
 
     def _release(self, job: Job) -> None:
