@@ -20,10 +20,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support import admin_dsn, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -220,29 +222,9 @@ def new_root() -> Path:
 # --- databases -------------------------------------------------------------------------------
 
 
-def _admin_dsn(url: str) -> str:
-    base = url.replace("postgresql+psycopg://", "postgresql://")
-    return base.rsplit("/", 1)[0] + "/postgres"
-
-
-@contextlib.contextmanager
-def pg_database(tag: str) -> Iterator[str]:
+def pg_database(tag: str) -> contextlib.AbstractContextManager[str]:
     """A fresh PostgreSQL database at the latest schema, dropped afterwards."""
-    import psycopg
-
-    from bot.migrate import upgrade
-
-    name = f"flare_bench_{tag}_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = _admin_dsn(PG_URL)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return scratch_database(PG_URL, f"flare_bench_{tag}_{os.getpid()}")
 
 
 def sqlite_database(directory: Path) -> str:
@@ -258,7 +240,7 @@ def pg_available() -> str:
     try:
         import psycopg
 
-        with psycopg.connect(_admin_dsn(PG_URL), connect_timeout=3):
+        with psycopg.connect(admin_dsn(PG_URL), connect_timeout=3):
             return ""
     except Exception as error:  # noqa: BLE001 - reported, not raised
         return f"PostgreSQL at {PG_URL} is not reachable: {error}"

@@ -15,9 +15,10 @@ from bench import common
 from bench.common import Result, median, percentile
 from bot import reminders
 from bot.db import make_engine, make_session_factory
-from bot.models import Incident, KeyValue, OutboxMessage, Severity
+from bot.models import KeyValue, OutboxMessage
 from bot.sweeps import HEARTBEAT_KEY
 from tests.fakeslack import FakeSlack
+from tests.support import seed_due_incidents
 
 LEAD = timedelta(minutes=5)
 TARGET_LATE = 10.0
@@ -36,25 +37,10 @@ def _scalar(url: str, query: object) -> int:
 def seed_due(url: str, count: int, due_at: datetime) -> list[str]:
     users = [f"U{n:08d}" for n in range(1, count + 1)]
     engine = make_engine(url)
-    now = datetime.now(UTC)
-    try:
-        with make_session_factory(engine).begin() as session:
-            for number, user in enumerate(users, start=1):
-                session.add(
-                    Incident(
-                        number=number,
-                        title=f"Incident {number}",
-                        severity=Severity.SEV2,
-                        declared_by=COMMANDER,
-                        commander_id=COMMANDER,
-                        owner_id=user,
-                        declared_at=now - timedelta(minutes=20),
-                        impact_started_at=now - timedelta(minutes=20),
-                        reminder_due=due_at + LEAD,  # the DM goes out LEAD before this
-                        slack_channel=common.CHANNEL,
-                        updated_at=now,
-                    )
-                )
+    try:  # the DM goes out LEAD before reminder_due
+        seed_due_incidents(
+            engine, users, reminder_due=due_at + LEAD, commander=COMMANDER, channel=common.CHANNEL
+        )
     finally:
         engine.dispose()
     return users

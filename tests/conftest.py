@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import text
 
@@ -20,6 +18,7 @@ from bot.incidents import sync_components
 from bot.migrate import upgrade
 from bot.models import Base
 from bot.runtime import Runtime
+from tests.support import scratch_database
 
 PG_URL = os.environ.get("FLARE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -44,25 +43,11 @@ class Clock:
         return self.value
 
 
-def _pg_admin_dsn(url: str, database: str) -> str:
-    base = url.replace("postgresql+psycopg://", "postgresql://")
-    return base.rsplit("/", 1)[0] + f"/{database}"
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh database on the shared server for this run, built by `alembic upgrade head`."""
-    name = f"flare_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = _pg_admin_dsn(PG_URL, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
+    with scratch_database(PG_URL, f"flare_test_{os.getpid()}") as url:
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

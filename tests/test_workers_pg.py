@@ -23,10 +23,11 @@ from sqlalchemy import func, select
 
 from bot import outbox, reminders
 from bot.db import make_engine, make_session_factory
-from bot.models import Incident, KeyValue, OutboxMessage, Severity
+from bot.models import KeyValue, OutboxMessage
 from bot.sweeps import HEARTBEAT_KEY
 from tests.conftest import _truncate_pg
 from tests.fakeslack import FakeSlack
+from tests.support import seed_due_incidents
 
 pytestmark = pytest.mark.slow
 
@@ -124,25 +125,14 @@ def owners(count: int) -> list[str]:
 def seed(pg_url: str, users: list[str], due_in: timedelta) -> None:
     """Open incidents whose reminders all fall due `due_in - LEAD` from now, together."""
     engine = make_engine(pg_url)
-    now = datetime.now(UTC)
     try:
-        with make_session_factory(engine).begin() as session:
-            for number, user in enumerate(users, start=1):
-                session.add(
-                    Incident(
-                        number=number,
-                        title=f"Incident {number}",
-                        severity=Severity.SEV2,
-                        declared_by=COMMANDER,
-                        commander_id=COMMANDER,
-                        owner_id=user,
-                        declared_at=now - timedelta(minutes=20),
-                        impact_started_at=now - timedelta(minutes=20),
-                        reminder_due=now + due_in,
-                        slack_channel=CHANNEL,
-                        updated_at=now,
-                    )
-                )
+        seed_due_incidents(
+            engine,
+            users,
+            reminder_due=datetime.now(UTC) + due_in,
+            commander=COMMANDER,
+            channel=CHANNEL,
+        )
     finally:
         engine.dispose()
 

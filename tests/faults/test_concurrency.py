@@ -17,8 +17,6 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from bot.db import make_session_factory
-from bot.enums import Severity
 from bot.models import Incident
 from tests.faults.procs import (
     CHANNEL,
@@ -30,6 +28,7 @@ from tests.faults.procs import (
     wait_until,
 )
 from tests.faults.scenario import check_database, run_scripts
+from tests.support import seed_due_incidents
 
 pytestmark = pytest.mark.slow
 
@@ -39,24 +38,14 @@ REMINDED = [f"U{n:08d}" for n in range(1, 31)]
 
 def seed_reminders(cluster: Cluster) -> None:
     """Open incidents whose reminders all fall due a few seconds from now, together."""
-    now = datetime.now(UTC)
-    with make_session_factory(cluster.engine).begin() as session:
-        for offset, user in enumerate(REMINDED):
-            session.add(
-                Incident(
-                    number=1000 + offset,
-                    title=f"Seeded {offset}",
-                    severity=Severity.SEV2,
-                    declared_by=USERS[0],
-                    commander_id=USERS[0],
-                    owner_id=user,
-                    declared_at=now - timedelta(minutes=20),
-                    impact_started_at=now - timedelta(minutes=20),
-                    reminder_due=now + LEAD + timedelta(seconds=4),
-                    slack_channel=CHANNEL,
-                    updated_at=now,
-                )
-            )
+    seed_due_incidents(
+        cluster.engine,
+        REMINDED,
+        reminder_due=datetime.now(UTC) + LEAD + timedelta(seconds=4),
+        commander=USERS[0],
+        channel=CHANNEL,
+        first_number=1000,
+    )
 
 
 def twin_declares(cluster: Cluster, count: int, answers: list[str]) -> None:
