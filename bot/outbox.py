@@ -145,6 +145,29 @@ def claim(
     return claimed
 
 
+def renew(
+    session: Session,
+    message_id: int,
+    *,
+    now: datetime,
+    worker: str,
+    lease: timedelta = timedelta(seconds=60),
+) -> bool:
+    """Extend our lease right before sending; False if it lapsed and another worker took
+    the row (then we must not send it). Keeps a slow batch from being sent twice."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.sent_at.is_(None),
+        )
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
 def mark_sent(session: Session, message_id: int, *, now: datetime, worker: str = WORKER_ID) -> None:
     session.execute(
         update(OutboxMessage)

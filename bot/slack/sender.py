@@ -113,6 +113,8 @@ class SlackSender:
         self.batch = batch
         self._monotonic = monotonic
         self._last_post: dict[str, float] = {}
+        # Each sender claims as itself, so a lapsed lease is noticed even within one process.
+        self.worker = f"{outbox.WORKER_ID}:{id(self):x}"
 
     # --- the drain ------------------------------------------------------------------------
 
@@ -120,7 +122,9 @@ class SlackSender:
         """Send what is due; returns how many rows were completed."""
         now = self.runtime.now()
         with self.runtime.sessions.begin() as session:
-            rows = outbox.claim(session, now=now, kinds=KINDS, limit=self.batch)
+            rows = outbox.claim(
+                session, now=now, kinds=KINDS, limit=self.batch, worker=self.worker
+            )
             jobs = [
                 Job(r.id, r.key, r.kind, dict(r.payload), r.attempts, r.last_error) for r in rows
             ]
@@ -130,6 +134,9 @@ class SlackSender:
         return done
 
     def _run(self, job: Job) -> int:
+        with self.runtime.sessions.begin() as session:
+            if not outbox.renew(session, job.id, now=self.runtime.now(), worker=self.worker):
+                return 0  # our lease lapsed during a slow batch: another worker has it
         try:
             self._perform(job)
         except Deferred:

@@ -1,0 +1,81 @@
+"""The outbox: idempotent enqueue, exclusive leases, per-incident order, backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import outbox
+from bot.runtime import Runtime
+from tests.conftest import Clock
+
+
+def _enqueue(runtime: Runtime, clock: Clock, key: str, ordering: str | None = None) -> bool:
+    with runtime.sessions.begin() as session:
+        return outbox.enqueue(
+            session, key=key, kind="slack.event", now=clock(), ordering_key=ordering
+        )
+
+
+def test_outbox_enqueue_is_idempotent_by_key(runtime: Runtime, clock: Clock):
+    assert _enqueue(runtime, clock, "event:1") is True
+    assert _enqueue(runtime, clock, "event:1") is False
+    with runtime.sessions() as session:
+        assert outbox.backlog(session) == 1
+
+
+def test_outbox_lease_is_exclusive_and_a_lapsed_one_is_not_renewed(runtime: Runtime, clock: Clock):
+    _enqueue(runtime, clock, "event:1")
+    with runtime.sessions.begin() as session:
+        first = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")
+        second = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="B")
+    assert [m.key for m in first] == ["event:1"] and second == []
+    clock.advance(seconds=61)  # A was slow: its lease lapsed, B takes the row
+    with runtime.sessions.begin() as session:
+        taken = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="B")
+        assert [m.key for m in taken] == ["event:1"]
+        assert outbox.renew(session, taken[0].id, now=clock(), worker="A") is False
+        assert outbox.renew(session, taken[0].id, now=clock(), worker="B") is True
+
+
+def test_outbox_same_ordering_key_waits_for_the_older_message(runtime: Runtime, clock: Clock):
+    _enqueue(runtime, clock, "event:1", "incident:1")
+    _enqueue(runtime, clock, "event:2", "incident:1")
+    _enqueue(runtime, clock, "event:3", "incident:2")
+    with runtime.sessions.begin() as session:
+        claimed = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")
+        assert [m.key for m in claimed] == ["event:1", "event:3"]
+        outbox.mark_sent(session, claimed[0].id, now=clock())
+    with runtime.sessions.begin() as session:
+        claimed = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")
+    assert [m.key for m in claimed] == ["event:2"]
+
+
+def test_outbox_retry_after_wins_and_backoff_is_capped(runtime: Runtime, clock: Clock):
+    _enqueue(runtime, clock, "event:1")
+    with runtime.sessions.begin() as session:
+        (message,) = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")
+        outbox.mark_failed(
+            session,
+            message.id,
+            now=clock(),
+            error="ratelimited",
+            retry_after=timedelta(seconds=7),
+        )
+    with runtime.sessions.begin() as session:
+        assert (
+            outbox.claim(session, now=clock() + timedelta(seconds=6), kinds=["slack.event"]) == []
+        )
+        (message,) = outbox.claim(
+            session, now=clock() + timedelta(seconds=7), kinds=["slack.event"], worker="A"
+        )
+        for _ in range(20):
+            outbox.mark_failed(
+                session,
+                message.id,
+                now=clock(),
+                error="boom",
+                max_backoff=timedelta(seconds=60),
+            )
+        session.refresh(message)
+        assert message.available_at == clock() + timedelta(seconds=60)
+        assert not message.dead and message.attempts == 21
