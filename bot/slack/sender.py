@@ -8,7 +8,6 @@ metadata, before it is posted again, so a slow Slack does not make it appear twi
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -20,13 +19,15 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy import or_, update
+from sqlalchemy import update
 
 from bot import outbox
 from bot.db import read_only
-from bot.models import Incident, KeyValue, Maintenance, OutboxMessage, TimelineEvent
+from bot.models import Incident, Maintenance, OutboxMessage, TimelineEvent
 from bot.runtime import Runtime
-from bot.slack import blocks, board
+from bot.slack import blocks
+from bot.slack.api import GONE, error_code, header, post_message
+from bot.slack.board_sync import BoardSync
 
 log = logging.getLogger("flare.slack.sender")
 
@@ -38,15 +39,9 @@ KINDS = (
     "slack.escalation",
     "slack.respond",
 )
-BOARD_KEY = "slack_board"
-BOARD_LEASE_KEY = "slack_board_lease"
-BOARD_EVERY = timedelta(seconds=1)
-BOARD_LEASE = timedelta(seconds=30)
-PIN_CHECK_EVERY = timedelta(seconds=60)
 METADATA_TYPE = "flare_outbox"
 # Errors that retrying cannot fix: the message itself is wrong.
 PERMANENT = {"invalid_blocks", "msg_too_long", "invalid_arguments", "no_text", "invalid_json"}
-GONE = {"message_not_found", "thread_not_found", "cant_update_message"}
 # Slack failing is transient (429, 5xx, timeouts, a misconfigured channel that someone
 # fixes): keep retrying, never drop a message, and catch up within a minute of recovery.
 MAX_BACKOFF = timedelta(seconds=60)
@@ -75,21 +70,6 @@ class Job:
         return self.attempts > 0 and (self.last_error or "").startswith("ambiguous:")
 
 
-def _header(error: SlackApiError, name: str) -> str | None:
-    headers = getattr(error.response, "headers", None) or {}
-    for key, value in dict(headers).items():
-        if key.lower() == name.lower():
-            return str(value[0] if isinstance(value, list) else value)
-    return None
-
-
-def _error_code(error: SlackApiError) -> str:
-    data = getattr(error.response, "data", None)
-    if isinstance(data, dict):
-        return str(data.get("error") or "unknown_error")
-    return "unknown_error"
-
-
 class SlackSender:
     def __init__(
         self,
@@ -115,6 +95,7 @@ class SlackSender:
         self._last_post: dict[str, float] = {}
         # Each sender claims as itself, so a lapsed lease is noticed even within one process.
         self.worker = f"{outbox.WORKER_ID}:{id(self):x}"
+        self.board = BoardSync(runtime, self.client, self.channel)
 
     # --- the drain ------------------------------------------------------------------------
 
@@ -122,9 +103,7 @@ class SlackSender:
         """Send what is due; returns how many rows were completed."""
         now = self.runtime.now()
         with self.runtime.sessions.begin() as session:
-            rows = outbox.claim(
-                session, now=now, kinds=KINDS, limit=self.batch, worker=self.worker
-            )
+            rows = outbox.claim(session, now=now, kinds=KINDS, limit=self.batch, worker=self.worker)
             jobs = [
                 Job(r.id, r.key, r.kind, dict(r.payload), r.attempts, r.last_error) for r in rows
             ]
@@ -145,11 +124,11 @@ class SlackSender:
         except Dropped:
             pass
         except SlackApiError as error:
-            code = _error_code(error)
+            code = error_code(error)
             status = getattr(error.response, "status_code", 200)
             retry_after = None
             if status == 429 or code == "ratelimited":
-                seconds = _header(error, "Retry-After")
+                seconds = header(error, "Retry-After")
                 wait = int(seconds) if seconds and seconds.isdigit() else 1
                 retry_after = timedelta(seconds=wait)
             label = f"ambiguous:{status}" if status >= 500 else code
@@ -205,14 +184,7 @@ class SlackSender:
             self._last_post[channel] = self._monotonic()
 
     def _post_now(self, channel: str, **kwargs: Any) -> str:
-        try:
-            response = self.client.chat_postMessage(channel=channel, **kwargs)
-        except SlackApiError as error:
-            if _error_code(error) != "not_in_channel":
-                raise
-            self.client.conversations_join(channel=channel)  # invited by nobody: join
-            response = self.client.chat_postMessage(channel=channel, **kwargs)
-        return str(response["ts"])
+        return post_message(self.client, channel, **kwargs)
 
     def _find_posted(self, job: Job, channel: str, thread_ts: str | None) -> str | None:
         """The ts of a message this job already posted, if an ambiguous attempt got through."""
@@ -232,7 +204,7 @@ class SlackSender:
                 )
         except SlackApiError as error:
             status = getattr(error.response, "status_code", 200)
-            if status == 429 or status >= 500 or _error_code(error) == "ratelimited":
+            if status == 429 or status >= 500 or error_code(error) == "ratelimited":
                 raise  # cannot tell yet: try again later rather than post a second copy
             return None
         for message in response.get("messages") or []:
@@ -313,7 +285,7 @@ class SlackSender:
             try:
                 self._post(job, channel, text=text, thread_ts=ts)
             except SlackApiError as error:
-                if _error_code(error) not in GONE or self._root_exists(channel, ts):
+                if error_code(error) not in GONE or self._root_exists(channel, ts):
                     raise
                 self._forget_root(incident_id, ts)  # deleted by hand: start a new thread
                 channel, ts = self._root(job, incident_id)
@@ -326,7 +298,7 @@ class SlackSender:
         try:
             self.client.conversations_replies(channel=channel, ts=ts, limit=1)
         except SlackApiError as error:
-            if _error_code(error) in GONE:
+            if error_code(error) in GONE:
                 return False
             raise
         return True
@@ -432,130 +404,6 @@ class SlackSender:
 
     # --- the board ------------------------------------------------------------------------
 
-    def _board_state(self) -> dict[str, Any]:
-        with read_only(self.runtime.sessions) as session:
-            row = session.get(KeyValue, BOARD_KEY)
-            return json.loads(row.value) if row and row.value else {}
-
-    def _save_board_state(self, state: dict[str, Any]) -> None:
-        with self.runtime.sessions.begin() as session:
-            outbox.get_state(session, BOARD_KEY)
-            session.execute(
-                update(KeyValue)
-                .where(KeyValue.key == BOARD_KEY)
-                .values(value=json.dumps(state), at=self.runtime.now())
-                .execution_options(synchronize_session=False)
-            )
-
-    def _take_board_lease(self, now: datetime) -> bool:
-        """One board edit a second across every process: the row is the claim."""
-        with self.runtime.sessions.begin() as session:
-            outbox.get_state(session, BOARD_LEASE_KEY)
-        with self.runtime.sessions.begin() as session:
-            result = session.execute(
-                update(KeyValue)
-                .where(
-                    KeyValue.key == BOARD_LEASE_KEY,
-                    or_(KeyValue.at.is_(None), KeyValue.at <= now),
-                )
-                .values(at=now + BOARD_LEASE)
-                .execution_options(synchronize_session=False)
-            )
-            return getattr(result, "rowcount", 0) == 1
-
-    def _release_board_lease(self, not_before: datetime) -> None:
-        with self.runtime.sessions.begin() as session:
-            session.execute(
-                update(KeyValue)
-                .where(KeyValue.key == BOARD_LEASE_KEY)
-                .values(at=not_before)
-                .execution_options(synchronize_session=False)
-            )
-
     def refresh_board(self) -> bool:
         """Edit the pinned board if what it shows changed; True if Slack was touched."""
-        channel = self.channel
-        if not channel:
-            return False
-        now = self.runtime.now()
-        with read_only(self.runtime.sessions) as session:
-            view = board.gather(session, self.runtime.settings, now)
-        text, board_blocks = board.render(view)
-        digest = board.fingerprint(text, board_blocks)
-        state = self._board_state()
-        ts = state.get("ts") if state.get("channel") == channel else None
-        checked = state.get("pins_checked")
-        pins_due = checked is None or now - datetime.fromisoformat(checked) >= PIN_CHECK_EVERY
-        if ts and state.get("hash") == digest and not pins_due:
-            return False
-        if not self._take_board_lease(now):
-            return False
-        not_before = now + BOARD_EVERY
-        try:
-            ts = self._put_board(channel, ts, text, board_blocks, digest, state, now)
-        except SlackApiError as error:
-            seconds = _header(error, "Retry-After")
-            if seconds and seconds.isdigit():
-                not_before = now + timedelta(seconds=int(seconds))
-            log.warning("board not updated: %s", _error_code(error))
-            return False
-        except (URLError, TimeoutError, OSError) as error:
-            log.warning("board not updated: %s", error)
-            return False
-        finally:
-            self._release_board_lease(not_before)
-        return True
-
-    def _put_board(
-        self,
-        channel: str,
-        ts: str | None,
-        text: str,
-        board_blocks: list[blocks.Block],
-        digest: str,
-        state: dict[str, Any],
-        now: datetime,
-    ) -> str:
-        repost = ts is None
-        if ts and state.get("hash") != digest:
-            try:
-                self.client.chat_update(channel=channel, ts=ts, text=text, blocks=board_blocks)
-            except SlackApiError as error:
-                if _error_code(error) not in GONE:
-                    raise
-                repost = True
-            else:  # recorded at once: a failure below must not make the same edit again
-                self._save_board_state(
-                    {"channel": channel, "ts": ts, "hash": digest, "pins_checked": None}
-                )
-        if ts and not repost:
-            repost = not self._is_pinned(channel, ts)
-        old = state.get("ts") if repost else None
-        if repost:
-            new_ts = self._post_now(channel, text=text, blocks=board_blocks)
-            # Saved before pinning, so a failure below never posts a second board.
-            self._save_board_state(
-                {"channel": channel, "ts": new_ts, "hash": digest, "pins_checked": None}
-            )
-            try:
-                self.client.pins_add(channel=channel, timestamp=new_ts)
-            except SlackApiError as error:
-                if _error_code(error) != "already_pinned":
-                    raise
-            if old:
-                try:
-                    self.client.pins_remove(channel=state.get("channel") or channel, timestamp=old)
-                except SlackApiError as error:
-                    log.info("old board not unpinned: %s", _error_code(error))
-            ts = new_ts
-        assert ts is not None
-        self._save_board_state(
-            {"channel": channel, "ts": ts, "hash": digest, "pins_checked": now.isoformat()}
-        )
-        return ts
-
-    def _is_pinned(self, channel: str, ts: str) -> bool:
-        response = self.client.pins_list(channel=channel)
-        return any(
-            (item.get("message") or {}).get("ts") == ts for item in response.get("items") or []
-        )
+        return self.board.refresh()
