@@ -47,3 +47,23 @@ def test_public_replays_match_a_rebuild_from_scratch(runtime: Runtime, clock: Cl
         svc.mark_internal(session, svc.get_incident(session, 1), actor="U1", now=clock())
     hidden = _load(runtime, clock, cache)
     assert hidden.find(first.public_id) is None and first.id not in cache.entries
+
+
+def test_public_snapshot_is_rebuilt_when_the_day_turns_without_new_data(
+    runtime: Runtime, clock: Clock
+):
+    import asyncio
+
+    from web.public import PublicSite
+
+    site = PublicSite(runtime)
+
+    async def scenario() -> list[bool]:
+        await site.refresh(force=True)
+        same_day = await site.refresh()
+        clock.advance(hours=11)  # 14:00 → 01:00 the next day; nothing changed in the data
+        next_day = await site.refresh()
+        return [same_day, next_day]
+
+    assert asyncio.run(scenario()) == [False, True]
+    assert site.snapshot is not None and site.snapshot.data.now == clock()

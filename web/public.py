@@ -32,7 +32,10 @@ from web.snapshot import EMPTY_BODY, Options, Representation, Snapshot, unavaila
 log = logging.getLogger("flare.web.public")
 
 CHECK_INTERVAL = 1.0  # seconds between version checks: a change is served within 2 s
-MAX_AGE = 60.0  # rebuild at least this often: uptime bars and "today" move with the clock
+# Rebuild at least this often (and whenever the UTC day turns): uptime percentages move with
+# the clock. Not more often: a rebuild holds the GIL for ~0.1 s, which shows in the p99 of
+# a page under load (docs/benchmarks.md).
+MAX_AGE = 300.0
 HOT_PATHS = ("/", "/history.atom", "/history.rss", *api.DOCUMENTS)
 _PUBLIC_ID = re.compile(r"^[a-z2-7]{1,16}$")
 _ALLOW = (b"allow", b"GET, HEAD")
@@ -80,7 +83,11 @@ class PublicSite:
         async with self._lock:
             try:
                 current = self.snapshot
-                stale = time.monotonic() - self.built_at > self.max_age
+                stale = (
+                    time.monotonic() - self.built_at > self.max_age
+                    or current is not None
+                    and current.data.now.date() != self.runtime.now().date()
+                )
                 if not force and current is not None and not stale:
                     version = await to_thread.run_sync(self._version)
                     if version == current.version:
