@@ -14,7 +14,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import common
 from bench.common import Result, median
@@ -109,9 +113,69 @@ def capture(base: str) -> dict[str, dict[str, dict[str, object]]]:
     return out
 
 
-def explain(loads: dict[tuple[str, str, str], list[Load]], url: str) -> str:
+PY_SPY = Path(sys.executable).with_name("py-spy")
+
+
+def sampled_profile(pid: int, url: str, seconds: float = 10.0) -> str:
+    """py-spy samples the server while wrk loads `url` (64 connections): the share of
+    samples under each frame, inclusive, for the frames that matter."""
+    out = Path(tempfile.mkdtemp(prefix="flare-pyspy-")) / "stacks.txt"
+    spy = subprocess.Popen(
+        [
+            str(PY_SPY),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--duration",
+            str(int(seconds) + 1),
+            "--threads",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    wrk(url, {}, seconds)
+    spy.wait(timeout=seconds + 30)
+    total, inclusive, threads = 0, Counter[str](), Counter[str]()
+    for line in out.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [f.split(" (")[0] for f in stack.split(";")]
+        total += int(count)
+        threads[frames[0]] += int(count)
+        for frame in set(frames[1:]):
+            inclusive[frame] += int(count)
+    if not total:
+        return "py-spy collected no samples."
+    watched = [
+        "RequestResponseCycle.send",
+        "Logger.info",
+        "StreamHandler.emit",
+        "HttpToolsProtocol.data_received",
+        "_Endpoint.__call__",
+        "PublicSite.refresh",
+        "PublicSite._build",
+        "Snapshot.__init__",
+        "load",
+    ]
+    lines = [f"{total} samples at 200 Hz over {seconds:.0f} s of `/` identity load:"]
+    lines += [f"  {n / total:6.1%}  thread {t}" for t, n in threads.most_common(3)]
+    lines += [f"  {inclusive[f] / total:6.1%}  under {f}" for f in watched if inclusive[f]]
+    return "\n".join(lines)
+
+
+def explain(
+    loads: dict[tuple[str, str, str], list[Load]], url: str, pid: int, page_url: str
+) -> str:
     """Why a p99 target was missed: how often the baseline missed it too on this machine,
-    and what a snapshot rebuild (at least once a minute, on the server's GIL) costs."""
+    and where the server spends its time under load (a sampled profile)."""
     from bench.scale import _measure_in_child
 
     over = {
@@ -129,22 +193,18 @@ def explain(loads: dict[tuple[str, str, str], list[Load]], url: str) -> str:
         for name in ("flare", "baseline")
     }
     rebuild = _measure_in_child(url, 2)
-    worst = max((r.p99 for (n, _, _), runs in loads.items() if n == "flare" for r in runs))
+    profile = sampled_profile(pid, page_url)
     return (
         f"p99 over 25 ms: flare in {len(over['flare'])} of {total['flare']} runs, the plain "
         f"baseline route (no application work at all) in {len(over['baseline'])} of "
-        f"{total['baseline']} runs of the same session. On {os.cpu_count()} cores wrk, the "
-        "server and its access log share the CPUs, so the tail is mostly the machine's; "
-        "throughput of identical runs varies by up to 2x for the same reason.\n"
-        f"What flare adds to the tail: the snapshot rebuild. This page rebuilds in "
-        f"{rebuild['total'] * 1000:.0f} ms ({rebuild['load'] * 1000:.0f} ms queries + view "
-        f"model, {rebuild['render'] * 1000:.0f} ms templates/JSON/gzip), run in a worker "
-        "thread at least every 60 s (MAX_AGE) and on every data change; it competes with the "
-        "event loop for the GIL, so requests served meanwhile slow down (worst flare run "
-        f"here: p99 {worst * 1000:.0f} ms). This is an inference from these numbers, not a "
-        "sampled profile of the server under load (py-spy is not installed). Fixes to try: "
-        "rebuild only when the data version changes (not on a timer), rebuild in a separate "
-        "process, make the rebuild cheaper (see Scale)."
+        f"{total['baseline']} runs of the same session. On {os.cpu_count()} cores wrk and "
+        "the server share the CPUs, so much of the tail is the machine's.\n"
+        f"{profile}\n"
+        "Reading it: the time goes to writing the response bytes (`/` is large uncompressed; "
+        "real browsers ask for gzip, whose p99 is lower) and to uvicorn's access log line per "
+        "request, which the baseline server pays too. The snapshot rebuild "
+        f"({rebuild['total'] * 1000:.0f} ms, in a worker thread on data changes and at least "
+        "once a minute) is a small share of the samples."
     )
 
 
@@ -181,7 +241,7 @@ def run(cfg: common.Config) -> Result:
     )
     ports = {name: common.free_port() for name in ("flare", "baseline", "naive")}
     bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    common.flare_web(env, ports["flare"], directory / "flare.log")
+    flare = common.flare_web(env, ports["flare"], directory / "flare.log")
     captured = capture(bases["flare"])
     capture_file = directory / "capture.json"
     capture_file.write_text(json.dumps(captured), encoding="utf-8")
@@ -292,7 +352,7 @@ def run(cfg: common.Config) -> Result:
                 "so the 304 runs revalidate with the ETag current just before each run."
             )
     if missed and not cfg.quick:
-        result.profile = explain(loads, url)
+        result.profile = explain(loads, url, flare.pid, bases["flare"] + "/")
     lines = ["Every run (req/s, p50, p99):", ""]
     for (name, path, variant), runs in loads.items():
         each = "; ".join(
