@@ -18,6 +18,21 @@ from tests.conftest import Clock
 from web import public
 from web.app import create_app
 
+# The routes served straight from the in-memory snapshot.
+HOT = [
+    "/",
+    "/history.atom",
+    "/history.rss",
+    "/api/v2/summary.json",
+    "/api/v2/status.json",
+    "/api/v2/components.json",
+    "/api/v2/incidents.json",
+    "/api/v2/incidents/unresolved.json",
+    "/api/v2/scheduled-maintenances.json",
+    "/api/v2/scheduled-maintenances/upcoming.json",
+    "/api/v2/scheduled-maintenances/active.json",
+]
+
 
 @dataclass(frozen=True)
 class Scenario:

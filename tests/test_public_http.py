@@ -15,23 +15,10 @@ from bot.db import make_engine, make_session_factory
 from bot.enums import ComponentStatus
 from bot.runtime import Runtime
 from tests.conftest import Clock
-from tests.publicdata import client, seed, site
+from tests.publicdata import HOT, client, seed, site
 from web.public import accepts_gzip, etag_matches
 
 CACHE = "public, max-age=10, stale-while-revalidate=30, stale-if-error=86400"
-HOT = [
-    "/",
-    "/history.atom",
-    "/history.rss",
-    "/api/v2/summary.json",
-    "/api/v2/status.json",
-    "/api/v2/components.json",
-    "/api/v2/incidents.json",
-    "/api/v2/incidents/unresolved.json",
-    "/api/v2/scheduled-maintenances.json",
-    "/api/v2/scheduled-maintenances/upcoming.json",
-    "/api/v2/scheduled-maintenances/active.json",
-]
 
 
 def test_public_hot_routes_send_cache_headers_and_gzip_variants(runtime: Runtime) -> None:
