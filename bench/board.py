@@ -14,7 +14,7 @@ from bench import common
 from bench.acks import fire
 from bench.common import Result
 from bot.config import Settings
-from bot.db import read_only
+from bot.db.engine import read_only
 from bot.runtime import Runtime
 from bot.slack import board
 from tests.fakeslack import FakeSlack

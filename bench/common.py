@@ -228,7 +228,7 @@ def pg_database(tag: str) -> contextlib.AbstractContextManager[str]:
 
 
 def sqlite_database(directory: Path) -> str:
-    from bot.migrate import upgrade
+    from bot.db.migrate import upgrade
 
     url = f"sqlite:///{directory / 'flare.db'}"
     upgrade(url)

@@ -11,11 +11,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.config import load_settings
-from bot.db import read_only
+from bot.db.engine import read_only
 from bot.runtime import Runtime
-from web import api, views
-from web.snapshot import _ENV, HTML, JSON, Options, _json
-from web.views import PageData
+from web.public import api
+from web.public import pagedata as views
+from web.public.pagedata import PageData
+from web.public.snapshot import _ENV, HTML, JSON, Options, _json
 
 
 def create_app() -> Starlette:

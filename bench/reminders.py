@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from bench import common
 from bench.common import Result, median, percentile
-from bot import reminders
-from bot.db import make_engine, make_session_factory
-from bot.models import KeyValue, OutboxMessage
-from bot.sweeps import HEARTBEAT_KEY
+from bot.db.engine import make_engine, make_session_factory
+from bot.db.models import KeyValue, OutboxMessage
+from bot.incidents import reminders
+from bot.incidents.sweeps import HEARTBEAT_KEY
 from tests.fakeslack import FakeSlack
 from tests.support import seed_due_incidents
 

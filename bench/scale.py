@@ -35,9 +35,9 @@ def _rss_kib(field: str = "VmRSS") -> int:
 
 def measure(url: str, repeats: int) -> dict[str, float]:
     from bench.seed import COMPONENTS  # noqa: F401 - same settings as the seed
-    from bot.db import read_only
-    from web import views
-    from web.snapshot import Snapshot
+    from bot.db.engine import read_only
+    from web.public import pagedata as views
+    from web.public.snapshot import Snapshot
 
     runtime = Runtime.create(bench_settings(url))
     gc.collect()
@@ -166,9 +166,9 @@ def profile(url: str, lines: int = 18) -> str:
     import io
     import pstats
 
-    from bot.db import read_only
-    from web import views
-    from web.snapshot import Snapshot
+    from bot.db.engine import read_only
+    from web.public import pagedata as views
+    from web.public.snapshot import Snapshot
 
     runtime = Runtime.create(bench_settings(url))
     profiler = cProfile.Profile()

@@ -9,10 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
-from bot import incidents as svc
 from bot.config import ComponentConfig, Settings
-from bot.enums import ComponentStatus, IncidentStatus, Severity
-from bot.models import (
+from bot.db.models import (
     ComponentStatusChange,
     Incident,
     IncidentComponent,
@@ -20,8 +18,10 @@ from bot.models import (
     TimelineEvent,
     new_public_id,
 )
-from bot.outbox import bump_version
+from bot.incidents import services as svc
+from bot.outbox.queue import bump_version
 from bot.runtime import Runtime
+from bot.text.status import ComponentStatus, IncidentStatus, Severity
 
 GROUPS = ["Platform", "Payments", "Messaging", "Data"]
 COMPONENTS = tuple(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.hygiene import Finding
+    from bot.text.hygiene import Finding
 
 
 class FlareError(Exception):

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.db import make_engine, make_session_factory
+from bot.db.engine import make_engine, make_session_factory
 
 
 def utcnow() -> datetime:

@@ -15,8 +15,8 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
-from bot import sweeps
 from bot.config import Settings
+from bot.incidents import sweeps
 from bot.runtime import Runtime
 
 log = logging.getLogger("flare.worker")
@@ -71,12 +71,12 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
     """Outbox drains: Slack (when configured) and subscriber deliveries."""
     jobs: list[tuple[str, Callable[[], object], float]] = []
     if runtime.settings.slack_enabled:
-        from bot.slack.sender import SlackSender
+        from bot.slack.delivery.sender import SlackSender
 
         sender = SlackSender(runtime)
         jobs.append(("slack-drain", sender.drain, DRAIN_INTERVAL.total_seconds()))
         jobs.append(("board", sender.refresh_board, 1.0))
-    from bot.deliveries import drain
+    from bot.subscribers.deliveries import drain
 
     # Subscriber mail (when FLARE_SMTP_URL is set) and webhooks, in their own job.
     jobs.append(("deliveries", lambda: drain(runtime), 1.0))

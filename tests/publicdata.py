@@ -9,14 +9,14 @@ from datetime import timedelta
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot import incidents as svc
-from bot import maintenance
-from bot.enums import ComponentStatus, IncidentStatus, Severity
-from bot.models import Incident, Maintenance
+from bot.db.models import Incident, Maintenance
+from bot.incidents import maintenance
+from bot.incidents import services as svc
 from bot.runtime import Runtime
+from bot.text.status import ComponentStatus, IncidentStatus, Severity
 from tests.conftest import Clock
-from web import public
 from web.app import create_app
+from web.public import site as public
 
 # The routes served straight from the in-memory snapshot.
 HOT = [

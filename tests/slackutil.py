@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 
 from bot.runtime import Runtime
-from bot.slack.sender import SlackSender
+from bot.slack.delivery.sender import SlackSender
 from tests.conftest import Clock, with_settings
 from tests.fakeslack import FakeSlack, Message
 from web import slack_http

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from sqlalchemy import Engine
 
-from bot.db import make_session_factory
-from bot.migrate import upgrade
-from bot.models import Incident, Severity
+from bot.db.engine import make_session_factory
+from bot.db.migrate import upgrade
+from bot.db.models import Incident, Severity
 
 
 def admin_dsn(url: str) -> str:

@@ -266,7 +266,7 @@ def test_api_maintenance_alone_sets_the_maintenance_indicator(
 ) -> None:
     from datetime import timedelta
 
-    from bot import maintenance
+    from bot.incidents import maintenance
 
     with runtime.sessions.begin() as session:
         maintenance.schedule(

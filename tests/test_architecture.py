@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 
-from bot.migrate import alembic_config
+from bot.db.migrate import alembic_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "SPEC.md"

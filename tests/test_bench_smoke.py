@@ -12,10 +12,10 @@ from bench import common, page
 from bench.__main__ import markdown, table
 from bench.seed import COMPONENTS, bench_settings, clone_past, seed, write_config
 from bot.config import load_settings
-from bot.enums import IncidentStatus
-from bot.migrate import upgrade
-from bot.models import Component, Incident, TimelineEvent
+from bot.db.migrate import upgrade
+from bot.db.models import Component, Incident, TimelineEvent
 from bot.runtime import Runtime
+from bot.text.status import IncidentStatus
 
 WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:8000/
   1 threads and 64 connections

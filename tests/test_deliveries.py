@@ -13,16 +13,17 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from bot import deliveries, subscribers
-from bot import incidents as svc
-from bot import maintenance as mnt
 from bot.config import Settings
+from bot.db.models import ComponentStatus, IncidentStatus, OutboxMessage, Subscriber
 from bot.errors import InvalidInput
-from bot.incidents import sync_components
-from bot.mailer import Mailer, SmtpConfig, Throttle
-from bot.models import ComponentStatus, IncidentStatus, OutboxMessage, Subscriber
+from bot.incidents import maintenance as mnt
+from bot.incidents import services as svc
+from bot.incidents.services import sync_components
 from bot.runtime import Runtime
-from bot.webhooks import verify_signature
+from bot.subscribers import deliveries
+from bot.subscribers import service as subscribers
+from bot.subscribers.smtp import Mailer, SmtpConfig, Throttle
+from bot.subscribers.webhooks import verify_signature
 from bot.worker import background_jobs
 from tests.conftest import COMPONENTS, Clock, with_settings
 from tests.factories import make_incident

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.enums import ComponentStatus, IncidentStatus, Severity
 from bot.errors import UsageError
-from bot.grammar import USAGE, parse, parse_ref, parse_user, tokenize
+from bot.text.grammar import USAGE, parse, parse_ref, parse_user, tokenize
+from bot.text.status import ComponentStatus, IncidentStatus, Severity
 
 KEYS = ["api", "dashboard"]
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.hygiene import KINDS, STATUSES, Finding, check_public_text, lint_public
+from bot.text.hygiene import KINDS, STATUSES, Finding, check_public_text, lint_public
 
 CORPUS = Path(__file__).parent / "data" / "hygiene_corpus.jsonl"
 DENY = ("db-prod-*", "kafka-*", "payments-worker")

@@ -8,10 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import incidents as svc
-from bot import outbox
-from bot.errors import HygieneBlocked, InvalidInput, NotAllowed, NotFound
-from bot.models import (
+from bot.db.models import (
     Component,
     ComponentStatus,
     ComponentStatusChange,
@@ -23,6 +20,9 @@ from bot.models import (
     Severity,
     TimelineEvent,
 )
+from bot.errors import HygieneBlocked, InvalidInput, NotAllowed, NotFound
+from bot.incidents import services as svc
+from bot.outbox import queue as outbox
 from bot.runtime import Runtime
 from tests.conftest import Clock, with_settings
 from tests.factories import make_incident
@@ -488,7 +488,7 @@ def test_incidents_two_updates_in_the_same_instant_keep_one_promise(runtime: Run
 
 
 def test_incidents_status_vocabulary_matches_statuspage():
-    from bot.status import impact, indicator, neutral_title
+    from bot.text.status import impact, indicator, neutral_title
 
     assert indicator([ComponentStatus.OPERATIONAL], []) == ("none", "All Systems Operational")
     assert indicator([ComponentStatus.PARTIAL_OUTAGE], ["minor"]) == (

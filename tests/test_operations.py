@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.commands.dispatch import PlainStyle, execute
 from bot.errors import NotAllowed
-from bot.grammar import parse
-from bot.operations import PlainStyle, execute
 from bot.runtime import Runtime
+from bot.text.grammar import parse
 from tests.conftest import Clock, with_settings
 from tests.factories import make_incident
 

@@ -10,13 +10,13 @@ import anyio
 import pytest
 from sqlalchemy import event
 
-from bot import incidents as svc
-from bot.db import make_engine, make_session_factory
-from bot.enums import ComponentStatus
+from bot.db.engine import make_engine, make_session_factory
+from bot.incidents import services as svc
 from bot.runtime import Runtime
+from bot.text.status import ComponentStatus
 from tests.conftest import Clock
 from tests.publicdata import HOT, client, seed, site
-from web.public import accepts_gzip, etag_matches
+from web.public.site import accepts_gzip, etag_matches
 
 CACHE = "public, max-age=10, stale-while-revalidate=30, stale-if-error=86400"
 

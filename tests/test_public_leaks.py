@@ -7,12 +7,12 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import incidents as svc
-from bot.enums import ComponentStatus, IncidentStatus
+from bot.incidents import services as svc
 from bot.runtime import Runtime
+from bot.text.status import ComponentStatus, IncidentStatus
 from tests.conftest import Clock
 from tests.publicdata import client
-from web.public import HOT_PATHS
+from web.public.site import HOT_PATHS
 
 canary = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=14, max_size=20)
 

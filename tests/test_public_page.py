@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import feedparser
 
-from bot import incidents as svc
-from bot import maintenance
 from bot.config import ComponentConfig
-from bot.enums import ComponentStatus
+from bot.incidents import maintenance
+from bot.incidents import services as svc
 from bot.runtime import Runtime
+from bot.text.status import ComponentStatus
 from tests.conftest import Clock
 from tests.publicdata import client, seed
-from web import uptime
+from web.public import uptime
 
 XSS = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;"
 

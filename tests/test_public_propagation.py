@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import incidents as svc
-from bot.enums import ComponentStatus
+from bot.incidents import services as svc
 from bot.runtime import Runtime
+from bot.text.status import ComponentStatus
 
 CONFIG = """
 [page]

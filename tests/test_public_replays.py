@@ -3,13 +3,13 @@ is the same as a rebuild from scratch."""
 
 from __future__ import annotations
 
-from bot import incidents as svc
-from bot.db import read_only
-from bot.models import ComponentStatus
+from bot.db.engine import read_only
+from bot.db.models import ComponentStatus
+from bot.incidents import services as svc
 from bot.runtime import Runtime
 from tests.conftest import Clock
 from tests.factories import make_incident
-from web import views
+from web.public import pagedata as views
 
 
 def _load(runtime: Runtime, clock: Clock, cache: views.ReplayCache | None) -> views.PageData:
@@ -54,7 +54,7 @@ def test_public_snapshot_is_rebuilt_when_the_day_turns_without_new_data(
 ):
     import asyncio
 
-    from web.public import PublicSite
+    from web.public.site import PublicSite
 
     site = PublicSite(runtime)
 

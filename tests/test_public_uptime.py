@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.enums import ComponentStatus as S
-from web.uptime import compute, format_percent
+from bot.text.render import percent as format_percent
+from bot.text.status import ComponentStatus as S
+from web.public.uptime import compute
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=400)

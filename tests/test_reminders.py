@@ -15,11 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from bot import incidents as svc
-from bot import maintenance, outbox, reminders, sweeps
-from bot.errors import InvalidInput
-from bot.grammar import parse
-from bot.models import (
+from bot.commands.dispatch import PlainStyle, execute
+from bot.db.models import (
     ComponentStatus,
     EventKind,
     Incident,
@@ -29,9 +26,13 @@ from bot.models import (
     OutboxMessage,
     Severity,
 )
-from bot.operations import PlainStyle, execute
+from bot.errors import InvalidInput
+from bot.incidents import maintenance, reminders, sweeps
+from bot.incidents import services as svc
+from bot.outbox import queue as outbox
 from bot.runtime import Runtime
 from bot.slack import board
+from bot.text.grammar import parse
 from tests.conftest import START, Clock, with_settings
 from tests.factories import make_incident
 

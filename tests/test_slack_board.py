@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot import sweeps
+from bot.incidents import sweeps
 from bot.slack import board
-from bot.slack.sender import SlackSender
+from bot.slack.delivery.sender import SlackSender
 from tests.conftest import START
 from tests.slackutil import BOB, CHANNEL, Slack, fake, slack  # noqa: F401
 
@@ -150,7 +150,7 @@ def test_slack_board_stays_within_block_kit_limits_with_many_incidents():
 
 
 def test_slack_board_notes_subscribers_disabled_after_failures(slack: Slack):
-    from bot.models import Subscriber
+    from bot.db.models import Subscriber
 
     slack.command("declare One")
     slack.flush()

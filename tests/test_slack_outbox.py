@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 import time
 
-from bot import sweeps
-from bot.slack.sender import SlackSender
+from bot.incidents import sweeps
+from bot.slack.delivery.sender import SlackSender
 from tests.slackutil import BOB, Slack, client_for, fake, slack  # noqa: F401
 
 
@@ -150,7 +150,7 @@ def test_slack_maintenance_is_announced_in_the_channel(slack: Slack):
 def test_slack_long_outage_never_drops_a_message_and_catches_up_within_a_minute(slack: Slack):
     from sqlalchemy import select
 
-    from bot.models import OutboxMessage
+    from bot.db.models import OutboxMessage
 
     slack.command("declare Slack is down too")
     slack.fake.fail("chat.postMessage", "fatal_error", times=80)

@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from bot import deliveries, subscribers, tokens
-from bot import incidents as svc
-from bot import maintenance as mnt
 from bot.cli import main
 from bot.config import Settings
-from bot.models import ComponentStatus, OutboxMessage, RateLimitHit, Subscriber
+from bot.db.models import ComponentStatus, OutboxMessage, RateLimitHit, Subscriber
+from bot.incidents import maintenance as mnt
+from bot.incidents import services as svc
 from bot.runtime import Runtime
+from bot.subscribers import deliveries, tokens
+from bot.subscribers import service as subscribers
 from tests.conftest import Clock, with_settings
 from tests.factories import make_incident
 from tests.mailbox import SmtpServer, TestClient, smtp
@@ -315,8 +316,8 @@ def test_subscribers_cli_lists_and_removes(
 
 
 def test_subscribers_incident_command_shows_summary(runtime: Runtime, clock: Clock):
-    from bot.grammar import parse
-    from bot.operations import PlainStyle, execute
+    from bot.commands.dispatch import PlainStyle, execute
+    from bot.text.grammar import parse
 
     with runtime.sessions.begin() as session:
         command = parse("subscribers", runtime.settings.component_keys())

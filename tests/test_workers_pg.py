@@ -21,10 +21,11 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbox, reminders
-from bot.db import make_engine, make_session_factory
-from bot.models import KeyValue, OutboxMessage
-from bot.sweeps import HEARTBEAT_KEY
+from bot.db.engine import make_engine, make_session_factory
+from bot.db.models import KeyValue, OutboxMessage
+from bot.incidents import reminders
+from bot.incidents.sweeps import HEARTBEAT_KEY
+from bot.outbox import queue as outbox
 from tests.conftest import _truncate_pg
 from tests.fakeslack import FakeSlack
 from tests.support import seed_due_incidents

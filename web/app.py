@@ -12,7 +12,8 @@ from starlette.routing import BaseRoute
 
 from bot.config import load_settings
 from bot.runtime import Runtime
-from web import health, public, slack_http, subscriptions
+from web import health, slack_http, subscriptions
+from web.public import site as public
 
 log = logging.getLogger("flare.web")
 

@@ -8,8 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot import outbox, sweeps
-from bot.db import read_only
+from bot.db.engine import read_only
+from bot.incidents import sweeps
+from bot.outbox import queue as outbox
 from bot.runtime import Runtime
 
 

@@ -9,24 +9,22 @@ thread pool, never on the event loop.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import subscribers
+from bot.db.models import Component
 from bot.errors import InvalidInput
-from bot.models import Component
 from bot.runtime import Runtime
-from bot.tokens import BadToken
+from bot.subscribers import service as subscribers
+from bot.subscribers.tokens import BadToken
+from bot.text.render import render
 
-TEMPLATES = Path(__file__).parent / "templates" / "subscriptions"
 BODY_LIMIT = 16_384
 HEADERS = {
     "Cache-Control": "no-store",
@@ -35,19 +33,15 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(enabled_extensions=("html",)),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
 
 def _page(runtime: Runtime, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = _env.get_template(f"{template}.html").render(
-        page_name=runtime.settings.page_name,
-        page_url=runtime.settings.public_url,
-        **context,
+    html = render(
+        f"subscriptions/{template}.html",
+        {
+            "page_name": runtime.settings.page_name,
+            "page_url": runtime.settings.public_url,
+            **context,
+        },
     )
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 

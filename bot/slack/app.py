@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
 from bot.slack import blocks
-from bot.slack.actions import run_button, run_view
-from bot.slack.commands import Outcome, run_command
 from bot.slack.ids import BUTTONS, MODALS
+from bot.slack.listeners.actions import run_button, run_view
+from bot.slack.listeners.commands import Outcome, run_command
 from bot.slack.responders import ResponderDirectory
 
 log = logging.getLogger("flare.slack")

@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.commands.dispatch import describe_event
 from bot.config import Settings
-from bot.hygiene import Finding
-from bot.models import ComponentStatus, IncidentStatus, Severity, TimelineEvent
-from bot.operations import describe_event
+from bot.db.models import ComponentStatus, IncidentStatus, Severity, TimelineEvent
 from bot.slack.ids import SlackId
 from bot.slack.style import SlackStyle, date_token, escape
-from bot.status import LEVEL_LABELS
+from bot.text.hygiene import Finding
+from bot.text.status import LEVEL_LABELS
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000

@@ -12,16 +12,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import incidents as svc
-from bot import maintenance, subscribers, sweeps
 from bot.config import Settings
-from bot.models import (
+from bot.db.models import (
     Component,
     ComponentStatus,
     EventKind,
     MaintenanceStatus,
     TimelineEvent,
 )
+from bot.incidents import maintenance, sweeps
+from bot.incidents import services as svc
 from bot.slack.blocks import (
     LEVEL_LABELS,
     Block,
@@ -33,6 +33,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.ids import SlackId
 from bot.slack.style import SlackStyle, ago, date_token, escape
+from bot.subscribers import service as subscribers
 
 STYLE = SlackStyle()
 MAX_BLOCKS = 50

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.models import ProcessedRequest
+from bot.db.models import ProcessedRequest
 
 PENDING_PREFIX = "pending:"
 

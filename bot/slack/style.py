@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.text.times import full
+
 # Kept as links: people and channels. Everything else between < and > is escaped, so user
 # text can never become <!channel>, <!here> or a disguised link.
 _SAFE_LINK = re.compile(r"<(@[UW][A-Z0-9]+|#C[A-Z0-9]+)(?:\|[^<>]*)?>")
@@ -26,13 +28,9 @@ def escape_keep_mentions(text: str) -> str:
     return "".join(out)
 
 
-def fallback_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def date_token(value: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
     """Slack renders this in each reader's time zone and keeps it current without edits."""
-    return f"<!date^{int(value.timestamp())}^{fmt}|{fallback_time(value)}>"
+    return f"<!date^{int(value.timestamp())}^{fmt}|{full(value)}>"
 
 
 def ago(value: datetime) -> str:

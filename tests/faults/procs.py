@@ -33,8 +33,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, func, select
 
 from bot.config import Settings, load_settings
-from bot.db import make_engine, make_session_factory, read_only
-from bot.models import OutboxMessage, TimelineEvent
+from bot.db.engine import make_engine, make_session_factory, read_only
+from bot.db.models import OutboxMessage, TimelineEvent
 from bot.slack import board
 from tests.fakeslack import Call, FakeSlack, Message
 

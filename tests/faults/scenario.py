@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.models import Incident, TimelineEvent
+from bot.db.models import Incident, TimelineEvent
 from tests.faults.procs import USERS, Cluster, Reply
 
 DECLARED = re.compile(r"Declared INC-(\d+)")

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from bot.models import Incident
+from bot.db.models import Incident
 from tests.faults.procs import (
     CHANNEL,
     STATS,

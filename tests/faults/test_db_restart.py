@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.migrate import upgrade
-from bot.models import TimelineEvent
+from bot.db.migrate import upgrade
+from bot.db.models import TimelineEvent
 from tests.fakeslack import FakeSlack
 from tests.faults.pgcluster import ThrowawayPostgres
 from tests.faults.procs import STATS, USERS, Cluster, audit, board_edits_doubled, wait_until

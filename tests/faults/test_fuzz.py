@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from starlette.exceptions import StarletteDeprecationWarning
 
 from bot.config import Settings
-from bot.incidents import sync_components
-from bot.models import Base
+from bot.db.models import Base
+from bot.incidents.services import sync_components
 from bot.runtime import Runtime
 from tests.conftest import COMPONENTS, _truncate_pg
 from tests.factories import make_incident

@@ -1,0 +1,154 @@
+"""Scheduled maintenance: a window moves scheduled → in_progress → completed by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import (
+    ComponentStatus,
+    Maintenance,
+    MaintenanceStatus,
+    new_public_id,
+)
+from bot.errors import InvalidInput
+from bot.incidents.services import (
+    TITLE_LIMIT,
+    UPDATE_LIMIT,
+    clean_text,
+    components_by_key,
+    set_component,
+    worst_open_level,
+)
+from bot.outbox import queue as outbox
+from bot.subscribers.service import notify_maintenance
+from bot.text.status import COMPONENT_RANK
+
+MAX_WINDOW = timedelta(days=7)
+STARTED = "Scheduled maintenance is currently in progress. We will provide updates as necessary."
+COMPLETED = "The scheduled maintenance has been completed."
+
+
+def schedule(
+    session: Session,
+    *,
+    title: str,
+    starts_at: datetime,
+    duration: timedelta,
+    keys: Sequence[str],
+    actor: str,
+    now: datetime,
+    message: str | None = None,
+) -> Maintenance:
+    title = clean_text(title, what="maintenance title", limit=TITLE_LIMIT)
+    body = clean_text(message, what="message", limit=UPDATE_LIMIT) if message else None
+    if duration <= timedelta(0) or duration > MAX_WINDOW:
+        raise InvalidInput("A maintenance window lasts between a minute and seven days.")
+    if starts_at + duration <= now:
+        raise InvalidInput("That window is already over; give a start in the future.")
+    known = components_by_key(session)
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise InvalidInput(f"Unknown component {unknown[0]!r}.")
+    maintenance = Maintenance(
+        title=title,
+        message=body,
+        starts_at=starts_at,
+        ends_at=starts_at + duration,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        component_keys=list(keys),
+        status=MaintenanceStatus.SCHEDULED,
+        updates=[
+            {
+                "id": new_public_id(),
+                "status": "scheduled",
+                "at": now.isoformat(),
+                "body": body or f"{title} is scheduled.",
+            }
+        ],
+    )
+    session.add(maintenance)
+    session.flush()
+    outbox.bump_version(session, now)
+    outbox.enqueue(
+        session,
+        key=f"maintenance:{maintenance.id}:scheduled",
+        kind="slack.maintenance",
+        now=now,
+        payload={"maintenance_id": maintenance.id, "status": "scheduled"},
+    )
+    notify_maintenance(session, maintenance, "scheduled", now)
+    return maintenance
+
+
+def advance(session: Session, now: datetime) -> list[Maintenance]:
+    """Move windows across their edges; returns the maintenances that changed."""
+    changed: list[Maintenance] = []
+    due = session.scalars(
+        select(Maintenance)
+        .where(
+            Maintenance.status != MaintenanceStatus.COMPLETED,
+            Maintenance.starts_at <= now,
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    known = components_by_key(session)
+    for maintenance in due:
+        components = [known[k] for k in maintenance.component_keys if k in known]
+        target = (
+            MaintenanceStatus.COMPLETED
+            if now >= maintenance.ends_at
+            else MaintenanceStatus.IN_PROGRESS
+        )
+        if target == maintenance.status:
+            continue
+        if target == MaintenanceStatus.IN_PROGRESS:
+            maintenance.started_at = now
+            for component in components:
+                # An outage is worse news than maintenance; never hide it.
+                if (
+                    COMPONENT_RANK[component.status]
+                    <= COMPONENT_RANK[ComponentStatus.UNDER_MAINTENANCE]
+                ):
+                    set_component(session, component, ComponentStatus.UNDER_MAINTENANCE, now)
+            body = STARTED
+        else:
+            maintenance.started_at = maintenance.started_at or now
+            maintenance.completed_at = now
+            for component in components:
+                if component.status == ComponentStatus.UNDER_MAINTENANCE:
+                    set_component(session, component, worst_open_level(session, component), now)
+            body = COMPLETED
+        maintenance.status = target
+        maintenance.updated_at = now
+        maintenance.updates = [
+            *maintenance.updates,
+            {"id": new_public_id(), "status": target.value, "at": now.isoformat(), "body": body},
+        ]
+        outbox.enqueue(
+            session,
+            key=f"maintenance:{maintenance.id}:{target.value}",
+            kind="slack.maintenance",
+            now=now,
+            payload={"maintenance_id": maintenance.id, "status": target.value},
+        )
+        notify_maintenance(session, maintenance, target.value, now)
+        changed.append(maintenance)
+    if changed:
+        outbox.bump_version(session, now)
+    return changed
+
+
+def upcoming_and_active(session: Session) -> list[Maintenance]:
+    return list(
+        session.scalars(
+            select(Maintenance)
+            .where(Maintenance.status != MaintenanceStatus.COMPLETED)
+            .order_by(Maintenance.starts_at)
+        )
+    )

@@ -1,0 +1,266 @@
+"""The outbox: side effects written in the same transaction as the change they report.
+
+A drainer (Slack sender, mailer) claims due rows with a lease, performs them after the
+transaction, and marks them sent. The unique `key` makes every enqueue idempotent: the same
+event, reminder or delivery can never be queued twice, whatever number of processes try.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from bot.db.models import KeyValue, OutboxMessage
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    incident_id: int | None = None,
+    ordering_key: str | None = None,
+    available_at: datetime | None = None,
+) -> bool:
+    """Queue a side effect; returns False if one with this key was already queued."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "payload": payload or {},
+        "incident_id": incident_id,
+        "ordering_key": ordering_key,
+        "created_at": now,
+        "available_at": available_at or now,
+        "attempts": 0,
+        "dead": False,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT inserts.
+    return session.execute(stmt).first() is not None
+
+
+def enqueue_many(
+    session: Session, *, now: datetime, messages: Sequence[dict[str, Any]], chunk: int = 200
+) -> int:
+    """Queue many side effects in multi-row INSERTs (same rules as `enqueue`).
+
+    Each message gives key, kind and optionally payload, incident_id, ordering_key and
+    available_at. Returns how many were new; existing keys are skipped without error.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    added = 0
+    for start in range(0, len(messages), chunk):
+        rows = [
+            {
+                "key": m["key"],
+                "kind": m["kind"],
+                "payload": m.get("payload") or {},
+                "incident_id": m.get("incident_id"),
+                "ordering_key": m.get("ordering_key"),
+                "created_at": now,
+                "available_at": m.get("available_at") or now,
+                "attempts": 0,
+                "dead": False,
+            }
+            for m in messages[start : start + chunk]
+        ]
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id)  # rowcount is not reliable for multi-row inserts
+        )
+        added += len(session.execute(stmt).all())
+    return added
+
+
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    kinds: Sequence[str],
+    limit: int = 20,
+    lease: timedelta = timedelta(seconds=60),
+    worker: str = WORKER_ID,
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due messages of `kinds`, oldest first.
+
+    A message waits while an older unsent message shares its ordering key, so each
+    incident's thread stays in order. The lease is taken with a conditional UPDATE, so two
+    processes never claim the same row; a lease that expires (the holder died) frees it.
+    """
+    older = aliased(OutboxMessage)
+    blocked = exists().where(
+        older.ordering_key == OutboxMessage.ordering_key,
+        older.id < OutboxMessage.id,
+        older.sent_at.is_(None),
+        older.dead.is_(False),
+    )
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+    candidates = session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.dead.is_(False),
+            OutboxMessage.kind.in_(kinds),
+            OutboxMessage.available_at <= now,
+            free,
+            or_(OutboxMessage.ordering_key.is_(None), ~blocked),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    claimed: list[OutboxMessage] = []
+    for message_id in candidates:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), free)
+            .values(claimed_by=worker, claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            message = session.get(OutboxMessage, message_id, populate_existing=True)
+            if message is not None:
+                claimed.append(message)
+    return claimed
+
+
+def renew(
+    session: Session,
+    message_id: int,
+    *,
+    now: datetime,
+    worker: str,
+    lease: timedelta = timedelta(seconds=60),
+) -> bool:
+    """Extend our lease right before sending; False if it lapsed and another worker took
+    the row (then we must not send it). Keeps a slow batch from being sent twice."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.sent_at.is_(None),
+        )
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def mark_sent(session: Session, message_id: int, *, now: datetime, worker: str = WORKER_ID) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(sent_at=now, claimed_by=worker, claimed_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_failed(
+    session: Session,
+    message_id: int,
+    *,
+    now: datetime,
+    error: str,
+    retry_after: timedelta | None = None,
+    give_up: bool = False,
+    max_backoff: timedelta = MAX_BACKOFF,
+) -> None:
+    """Record a failed attempt and schedule the retry (Retry-After wins over backoff)."""
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None:
+        return
+    attempts = message.attempts + 1
+    backoff = retry_after or min(timedelta(seconds=2 ** min(attempts, 12)), max_backoff)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            attempts=attempts,
+            last_error=error[:2000],
+            available_at=now + backoff,
+            claimed_until=None,
+            dead=give_up,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def backlog(session: Session, *, kinds: Sequence[str] | None = None) -> int:
+    query = select(func.count()).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.dead.is_(False)
+    )
+    if kinds:
+        query = query.where(OutboxMessage.kind.in_(kinds))
+    return int(session.scalar(query) or 0)
+
+
+def pending_for(session: Session, incident_id: int) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                and_(
+                    OutboxMessage.incident_id == incident_id,
+                    OutboxMessage.sent_at.is_(None),
+                )
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+# --- small named state -------------------------------------------------------------------
+
+VERSION_KEY = "data_version"
+
+
+def get_state(session: Session, key: str) -> KeyValue:
+    row = session.get(KeyValue, key)
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(KeyValue)
+            .values(key=key, number=0)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        row = session.get(KeyValue, key)
+    assert row is not None
+    return row
+
+
+def bump_version(session: Session, now: datetime) -> None:
+    """Public data changed: every process's snapshot and the board notice within a second."""
+    get_state(session, VERSION_KEY)
+    session.execute(
+        update(KeyValue)
+        .where(KeyValue.key == VERSION_KEY)
+        .values(number=KeyValue.number + 1, at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def current_version(session: Session) -> int:
+    return int(session.scalar(select(KeyValue.number).where(KeyValue.key == VERSION_KEY)) or 0)

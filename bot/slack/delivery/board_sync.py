@@ -1,0 +1,164 @@
+"""The pinned board in #incidents: edited in place, at most once a second across every
+process (a lease row), re-posted and re-pinned when someone deleted or unpinned it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, update
+
+from bot.db.engine import read_only
+from bot.db.models import KeyValue
+from bot.outbox import queue as outbox
+from bot.runtime import Runtime
+from bot.slack import blocks, board
+from bot.slack.api import GONE, error_code, header, post_message
+
+log = logging.getLogger("flare.slack.board")
+
+BOARD_KEY = "slack_board"
+BOARD_LEASE_KEY = "slack_board_lease"
+BOARD_EVERY = timedelta(seconds=1)
+BOARD_LEASE = timedelta(seconds=30)
+PIN_CHECK_EVERY = timedelta(seconds=60)
+
+
+class BoardSync:
+    def __init__(self, runtime: Runtime, client: WebClient, channel: str | None) -> None:
+        self.runtime = runtime
+        self.client = client
+        self.channel = channel
+
+    def _board_state(self) -> dict[str, Any]:
+        with read_only(self.runtime.sessions) as session:
+            row = session.get(KeyValue, BOARD_KEY)
+            return json.loads(row.value) if row and row.value else {}
+
+    def _save_board_state(self, state: dict[str, Any]) -> None:
+        with self.runtime.sessions.begin() as session:
+            outbox.get_state(session, BOARD_KEY)
+            session.execute(
+                update(KeyValue)
+                .where(KeyValue.key == BOARD_KEY)
+                .values(value=json.dumps(state), at=self.runtime.now())
+                .execution_options(synchronize_session=False)
+            )
+
+    def _take_board_lease(self, now: datetime) -> bool:
+        """One board edit a second across every process: the row is the claim."""
+        with self.runtime.sessions.begin() as session:
+            outbox.get_state(session, BOARD_LEASE_KEY)
+        with self.runtime.sessions.begin() as session:
+            result = session.execute(
+                update(KeyValue)
+                .where(
+                    KeyValue.key == BOARD_LEASE_KEY,
+                    or_(KeyValue.at.is_(None), KeyValue.at <= now),
+                )
+                .values(at=now + BOARD_LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            return getattr(result, "rowcount", 0) == 1
+
+    def _release_board_lease(self, not_before: datetime) -> None:
+        with self.runtime.sessions.begin() as session:
+            session.execute(
+                update(KeyValue)
+                .where(KeyValue.key == BOARD_LEASE_KEY)
+                .values(at=not_before)
+                .execution_options(synchronize_session=False)
+            )
+
+    def refresh(self) -> bool:
+        """Edit the pinned board if what it shows changed; True if Slack was touched."""
+        channel = self.channel
+        if not channel:
+            return False
+        now = self.runtime.now()
+        with read_only(self.runtime.sessions) as session:
+            view = board.gather(session, self.runtime.settings, now)
+        text, board_blocks = board.render(view)
+        digest = board.fingerprint(text, board_blocks)
+        state = self._board_state()
+        ts = state.get("ts") if state.get("channel") == channel else None
+        checked = state.get("pins_checked")
+        pins_due = checked is None or now - datetime.fromisoformat(checked) >= PIN_CHECK_EVERY
+        if ts and state.get("hash") == digest and not pins_due:
+            return False
+        if not self._take_board_lease(now):
+            return False
+        not_before = now + BOARD_EVERY
+        try:
+            ts = self._put_board(channel, ts, text, board_blocks, digest, state, now)
+        except SlackApiError as error:
+            seconds = header(error, "Retry-After")
+            if seconds and seconds.isdigit():
+                not_before = now + timedelta(seconds=int(seconds))
+            log.warning("board not updated: %s", error_code(error))
+            return False
+        except (URLError, TimeoutError, OSError) as error:
+            log.warning("board not updated: %s", error)
+            return False
+        finally:
+            self._release_board_lease(not_before)
+        return True
+
+    def _put_board(
+        self,
+        channel: str,
+        ts: str | None,
+        text: str,
+        board_blocks: list[blocks.Block],
+        digest: str,
+        state: dict[str, Any],
+        now: datetime,
+    ) -> str:
+        repost = ts is None
+        if ts and state.get("hash") != digest:
+            try:
+                self.client.chat_update(channel=channel, ts=ts, text=text, blocks=board_blocks)
+            except SlackApiError as error:
+                if error_code(error) not in GONE:
+                    raise
+                repost = True
+            else:  # recorded at once: a failure below must not make the same edit again
+                self._save_board_state(
+                    {"channel": channel, "ts": ts, "hash": digest, "pins_checked": None}
+                )
+        if ts and not repost:
+            repost = not self._is_pinned(channel, ts)
+        old = state.get("ts") if repost else None
+        if repost:
+            new_ts = post_message(self.client, channel, text=text, blocks=board_blocks)
+            # Saved before pinning, so a failure below never posts a second board.
+            self._save_board_state(
+                {"channel": channel, "ts": new_ts, "hash": digest, "pins_checked": None}
+            )
+            try:
+                self.client.pins_add(channel=channel, timestamp=new_ts)
+            except SlackApiError as error:
+                if error_code(error) != "already_pinned":
+                    raise
+            if old:
+                try:
+                    self.client.pins_remove(channel=state.get("channel") or channel, timestamp=old)
+                except SlackApiError as error:
+                    log.info("old board not unpinned: %s", error_code(error))
+            ts = new_ts
+        assert ts is not None
+        self._save_board_state(
+            {"channel": channel, "ts": ts, "hash": digest, "pins_checked": now.isoformat()}
+        )
+        return ts
+
+    def _is_pinned(self, channel: str, ts: str) -> bool:
+        response = self.client.pins_list(channel=channel)
+        return any(
+            (item.get("message") or {}).get("ts") == ts for item in response.get("items") or []
+        )

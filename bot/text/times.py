@@ -1,0 +1,38 @@
+"""How times are written, in one place: every surface shows UTC the same way.
+
+`iso` is the one machine format (API, webhooks, feeds, exports, `datetime` attributes):
+ISO-8601 in UTC with milliseconds and a `Z`, as Statuspage writes it. The others are for
+people: `hhmm` for promises ("14:20 UTC"), `stamp` for update times ("Nov 25, 14:20 UTC")
+and `full` where the date must be unambiguous ("2026-11-25 14:20 UTC").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def iso(value: datetime | None) -> str | None:
+    """`2026-11-25T14:00:00.000Z`, or None."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def hhmm(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%H:%M UTC")
+
+
+def stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%b %d, %H:%M UTC")
+
+
+def full(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def promise(value: datetime, now: datetime) -> str:
+    """A promised time: `14:20 UTC` when it is today, else with its date."""
+    if value.astimezone(UTC).date() == now.astimezone(UTC).date():
+        return hhmm(value)
+    return stamp(value)
