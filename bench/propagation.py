@@ -17,8 +17,8 @@ from sqlalchemy import select
 from bench import common
 from bench.common import Result, median
 from bench.seed import bench_settings, write_config
+from bot import incidents as svc
 from bot.db.models import TimelineEvent
-from bot.incidents import services as svc
 from bot.runtime import Runtime
 
 WEBS = 3

@@ -15,8 +15,8 @@ from bench import common
 from bench.common import Result, median, percentile
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import KeyValue, OutboxMessage
+from bot.db.state import HEARTBEAT_KEY
 from bot.incidents import reminders
-from bot.incidents.sweeps import HEARTBEAT_KEY
 from tests.fakeslack import FakeSlack
 from tests.support import seed_due_incidents
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from bot import incidents as svc
 from bot.config import ComponentConfig, Settings
 from bot.db.models import (
     ComponentStatusChange,
@@ -18,8 +19,7 @@ from bot.db.models import (
     TimelineEvent,
     new_public_id,
 )
-from bot.incidents import services as svc
-from bot.outbox.queue import bump_version
+from bot.db.state import bump_version
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 

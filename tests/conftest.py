@@ -16,7 +16,7 @@ from bot.config import ComponentConfig, Settings
 from bot.db.engine import make_engine
 from bot.db.migrate import upgrade
 from bot.db.models import Base
-from bot.incidents.services import sync_components
+from bot.incidents import sync_components
 from bot.runtime import Runtime
 from tests.support import scratch_database
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import incidents as svc
 from bot.config import Settings
 from bot.db.models import Incident, Severity
-from bot.incidents import services as svc
 
 
 def make_incident(

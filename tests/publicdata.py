@@ -9,9 +9,9 @@ from datetime import timedelta
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot import incidents as svc
 from bot.db.models import Incident, Maintenance
 from bot.incidents import maintenance
-from bot.incidents import services as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 from tests.conftest import Clock

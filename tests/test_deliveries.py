@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from bot import incidents as svc
 from bot.config import Settings
 from bot.db.models import ComponentStatus, IncidentStatus, OutboxMessage, Subscriber
 from bot.errors import InvalidInput
 from bot.incidents import maintenance as mnt
-from bot.incidents import services as svc
-from bot.incidents.services import sync_components
+from bot.incidents import sync_components
 from bot.runtime import Runtime
 from bot.subscribers import deliveries
 from bot.subscribers import service as subscribers

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import incidents as svc
 from bot.db.models import (
     Component,
     ComponentStatus,
@@ -20,9 +21,8 @@ from bot.db.models import (
     Severity,
     TimelineEvent,
 )
+from bot.db.state import current_version
 from bot.errors import HygieneBlocked, InvalidInput, NotAllowed, NotFound
-from bot.incidents import services as svc
-from bot.outbox import queue as outbox
 from bot.runtime import Runtime
 from tests.conftest import Clock, with_settings
 from tests.factories import make_incident
@@ -52,7 +52,7 @@ def _snapshot(session: Session) -> dict[str, object]:
         "outbox": session.scalar(select(func.count()).select_from(OutboxMessage)),
         "components": [(c.key, c.status) for c in session.scalars(select(Component))],
         "promises": session.scalar(select(func.count()).select_from(Promise)),
-        "version": outbox.current_version(session),
+        "version": current_version(session),
     }
 
 

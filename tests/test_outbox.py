@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.outbox import queue as outbox
+from bot import outbox
 from bot.runtime import Runtime
 from tests.conftest import Clock
 

@@ -10,8 +10,8 @@ import anyio
 import pytest
 from sqlalchemy import event
 
+from bot import incidents as svc
 from bot.db.engine import make_engine, make_session_factory
-from bot.incidents import services as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 from tests.conftest import Clock

@@ -7,7 +7,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.incidents import services as svc
+from bot import incidents as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus
 from tests.conftest import Clock

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import feedparser
 
+from bot import incidents as svc
 from bot.config import ComponentConfig
 from bot.incidents import maintenance
-from bot.incidents import services as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 from tests.conftest import Clock

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.incidents import services as svc
+from bot import incidents as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 

@@ -3,9 +3,9 @@ is the same as a rebuild from scratch."""
 
 from __future__ import annotations
 
+from bot import incidents as svc
 from bot.db.engine import read_only
 from bot.db.models import ComponentStatus
-from bot.incidents import services as svc
 from bot.runtime import Runtime
 from tests.conftest import Clock
 from tests.factories import make_incident

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
+from bot import incidents as svc
+from bot import outbox
 from bot.commands.dispatch import PlainStyle, execute
 from bot.db.models import (
     ComponentStatus,
@@ -26,10 +28,9 @@ from bot.db.models import (
     OutboxMessage,
     Severity,
 )
+from bot.db.state import current_version
 from bot.errors import InvalidInput
 from bot.incidents import maintenance, reminders, sweeps
-from bot.incidents import services as svc
-from bot.outbox import queue as outbox
 from bot.runtime import Runtime
 from bot.slack import board
 from bot.text.grammar import parse
@@ -480,7 +481,7 @@ def test_reminders_a_passed_promise_is_broken_by_the_sweep(runtime: Runtime, clo
     clock.advance(minutes=20)
     sweep(runtime)
     with runtime.sessions.begin() as session:
-        version = outbox.current_version(session)
+        version = current_version(session)
         record = svc.promise_record(session, session.get_one(Incident, incident_id))
     assert (record.kept, record.total) == (0, 0)  # due now: not broken yet
     clock.advance(seconds=1)
@@ -488,7 +489,7 @@ def test_reminders_a_passed_promise_is_broken_by_the_sweep(runtime: Runtime, clo
     with runtime.sessions.begin() as session:
         record = svc.promise_record(session, session.get_one(Incident, incident_id))
         assert (record.kept, record.total) == (0, 1)
-        assert outbox.current_version(session) == version + 1  # the board re-renders
+        assert current_version(session) == version + 1  # the board re-renders
 
 
 # --- scheduled maintenance ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.incidents import sweeps
+from bot.db.state import heartbeat
 from bot.slack import board
 from bot.slack.delivery.sender import SlackSender
 from tests.conftest import START
@@ -110,7 +110,7 @@ def test_slack_board_converges_after_failures(slack: Slack):
 
 def test_slack_board_warns_when_no_scheduler_swept(slack: Slack):
     with slack.runtime.sessions.begin() as session:
-        sweeps.heartbeat(session, slack.runtime.now())
+        heartbeat(session, slack.runtime.now())
     slack.flush()
     assert "No scheduler has swept" not in slack.board_text()
     slack.clock.advance(seconds=16)

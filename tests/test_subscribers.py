@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from bot import incidents as svc
 from bot.cli import main
 from bot.config import Settings
 from bot.db.models import ComponentStatus, OutboxMessage, RateLimitHit, Subscriber
 from bot.incidents import maintenance as mnt
-from bot.incidents import services as svc
 from bot.runtime import Runtime
 from bot.subscribers import deliveries, tokens
 from bot.subscribers import service as subscribers

@@ -23,9 +23,8 @@ from sqlalchemy import func, select
 
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import KeyValue, OutboxMessage
+from bot.db.state import HEARTBEAT_KEY, get_state
 from bot.incidents import reminders
-from bot.incidents.sweeps import HEARTBEAT_KEY
-from bot.outbox import queue as outbox
 from tests.conftest import _truncate_pg
 from tests.fakeslack import FakeSlack
 from tests.support import seed_due_incidents
@@ -236,7 +235,7 @@ def test_workers_killed_mid_sweep_and_mid_drain_lose_and_double_nothing(
     engine = make_engine(pg)
     try:
         with make_session_factory(engine).begin() as session:
-            outbox.get_state(session, HEARTBEAT_KEY)
+            get_state(session, HEARTBEAT_KEY)
         with make_session_factory(engine).begin() as holder:
             holder.execute(select(KeyValue).where(KeyValue.key == HEARTBEAT_KEY).with_for_update())
             swept = workers.start("swept")

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot import outbox
 from bot.db.engine import read_only
-from bot.incidents import sweeps
-from bot.outbox import queue as outbox
+from bot.db.state import last_sweep
 from bot.runtime import Runtime
 
 
@@ -18,7 +18,7 @@ def _database_report(runtime: Runtime) -> dict[str, object]:
     try:
         with read_only(runtime.sessions) as session:
             session.execute(text("SELECT 1"))
-            last = sweeps.last_sweep(session)
+            last = last_sweep(session)
             backlog = outbox.backlog(session)
     except Exception as error:  # any database failure is reported, not raised
         return {"database": f"unavailable: {error.__class__.__name__}"}

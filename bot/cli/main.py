@@ -64,7 +64,7 @@ def _session_factory(settings: Settings) -> sessionmaker[Session]:
 
 
 def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
-    from bot.incidents.services import CLI_ACTOR
+    from bot.incidents import CLI_ACTOR
 
     try:
         options, rest = _split_options(words, {"--as": True, "--force": False, "--next-in": True})
@@ -126,7 +126,7 @@ def _ensure_schema(settings: Settings) -> None:
 
 def _sync_components(settings: Settings) -> None:
     from bot.db.engine import make_engine, make_session_factory
-    from bot.incidents.services import sync_components
+    from bot.incidents import sync_components
 
     engine = make_engine(settings.database_url)
     try:

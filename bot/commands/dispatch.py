@@ -13,11 +13,11 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from bot import incidents as svc
 from bot.config import Settings
 from bot.db.models import EventKind, Incident, TimelineEvent
 from bot.errors import InvalidInput
 from bot.incidents import maintenance
-from bot.incidents import services as svc
 from bot.text import times
 from bot.text.grammar import Command, usage
 from bot.text.times import hhmm

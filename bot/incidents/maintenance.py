@@ -8,23 +8,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.db.models import (
     ComponentStatus,
     Maintenance,
     MaintenanceStatus,
     new_public_id,
 )
+from bot.db.state import bump_version
 from bot.errors import InvalidInput
-from bot.incidents.services import (
-    TITLE_LIMIT,
-    UPDATE_LIMIT,
-    clean_text,
-    components_by_key,
-    set_component,
-    worst_open_level,
-)
-from bot.outbox import queue as outbox
-from bot.subscribers.service import notify_maintenance
+from bot.incidents.events import notify_subscribers
+from bot.incidents.levels import set_component, worst_open_level
+from bot.incidents.queries import components_by_key
+from bot.outbox import kinds
+from bot.text.limits import TITLE_LIMIT, UPDATE_LIMIT, clean_text
 from bot.text.status import COMPONENT_RANK
 
 MAX_WINDOW = timedelta(days=7)
@@ -74,15 +71,15 @@ def schedule(
     )
     session.add(maintenance)
     session.flush()
-    outbox.bump_version(session, now)
+    bump_version(session, now)
     outbox.enqueue(
         session,
         key=f"maintenance:{maintenance.id}:scheduled",
-        kind="slack.maintenance",
+        kind=kinds.SLACK_MAINTENANCE,
         now=now,
         payload={"maintenance_id": maintenance.id, "status": "scheduled"},
     )
-    notify_maintenance(session, maintenance, "scheduled", now)
+    notify_subscribers(session, now, maintenance_id=maintenance.id, status="scheduled")
     return maintenance
 
 
@@ -133,14 +130,14 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
         outbox.enqueue(
             session,
             key=f"maintenance:{maintenance.id}:{target.value}",
-            kind="slack.maintenance",
+            kind=kinds.SLACK_MAINTENANCE,
             now=now,
             payload={"maintenance_id": maintenance.id, "status": target.value},
         )
-        notify_maintenance(session, maintenance, target.value, now)
+        notify_subscribers(session, now, maintenance_id=maintenance.id, status=target.value)
         changed.append(maintenance)
     if changed:
-        outbox.bump_version(session, now)
+        bump_version(session, now)
     return changed
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
 from bot.config import Settings
+from bot.db.models import Incident, Promise
 from bot.errors import InvalidInput
 
 ESCALATION_REPEAT = timedelta(minutes=10)
@@ -45,3 +49,45 @@ def escalation_times(due: datetime, now: datetime) -> list[datetime]:
         return []
     count = int((now - due) / ESCALATION_REPEAT) + 1
     return [due + ESCALATION_REPEAT * i for i in range(count)]
+
+
+def promise_record(session: Session, incident: Incident) -> PromiseRecord:
+    rows = session.execute(
+        select(Promise.kept, func.count())
+        .where(Promise.incident_id == incident.id, Promise.kept.is_not(None))
+        .group_by(Promise.kept)
+    ).all()
+    counts = {bool(kept): int(count) for kept, count in rows}
+    return PromiseRecord(kept=counts.get(True, 0), total=sum(counts.values()))
+
+
+def close_promise(session: Session, incident: Incident, now: datetime) -> None:
+    """An update was published: the open promise is kept if it came by its due time."""
+    for promise in session.scalars(
+        select(Promise).where(Promise.incident_id == incident.id, Promise.kept.is_(None))
+    ):
+        promise.fulfilled_at = now
+        promise.kept = now <= promise.due_at
+
+
+def record_promise(session: Session, incident: Incident, due: datetime, now: datetime) -> None:
+    """Record the promise just published. Two updates in the same instant promise the same
+    time: the one promise stands (reopened), rather than a duplicate."""
+    existing = session.scalars(
+        select(Promise).where(Promise.incident_id == incident.id, Promise.due_at == due)
+    ).one_or_none()
+    if existing is None:
+        session.add(Promise(incident_id=incident.id, made_at=now, due_at=due))
+    else:
+        existing.made_at, existing.fulfilled_at, existing.kept = now, None, None
+
+
+def expire_promises(session: Session, now: datetime) -> int:
+    """Promises whose time passed with no update are recorded as broken."""
+    result = session.execute(
+        update(Promise)
+        .where(Promise.kept.is_(None), Promise.due_at < now)
+        .values(kept=False)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -30,13 +30,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.config import Settings
 from bot.db.models import Incident, IncidentStatus, OutboxMessage
 from bot.incidents.promises import ESCALATION_REPEAT, reminder_lead
-from bot.outbox import queue as outbox
+from bot.outbox import kinds
 
-REMINDER_KIND = "slack.reminder"
-ESCALATION_KIND = "slack.escalation"
+REMINDER_KIND = kinds.SLACK_REMINDER
+ESCALATION_KIND = kinds.SLACK_ESCALATION
 KINDS = (REMINDER_KIND, ESCALATION_KIND)
 _KEY_CHUNK = 500
 

@@ -1,0 +1,28 @@
+"""The outbox: side effects written in the same transaction as the change they report, and
+sent after it by the drains (Slack, mail, webhooks), each exactly once per unique key."""
+
+from bot.outbox import kinds
+from bot.outbox.queue import (
+    WORKER_ID,
+    backlog,
+    claim,
+    enqueue,
+    enqueue_many,
+    mark_failed,
+    mark_sent,
+    pending_for,
+    renew,
+)
+
+__all__ = [
+    "WORKER_ID",
+    "backlog",
+    "claim",
+    "enqueue",
+    "enqueue_many",
+    "kinds",
+    "mark_failed",
+    "mark_sent",
+    "pending_for",
+    "renew",
+]

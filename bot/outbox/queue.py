@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from bot.db.models import KeyValue, OutboxMessage
+from bot.db.models import OutboxMessage
+from bot.db.upsert import insert_ignore
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 MAX_BACKOFF = timedelta(minutes=5)
@@ -35,27 +35,15 @@ def enqueue(
     available_at: datetime | None = None,
 ) -> bool:
     """Queue a side effect; returns False if one with this key was already queued."""
-    values = {
+    message = {
         "key": key,
         "kind": kind,
-        "payload": payload or {},
+        "payload": payload,
         "incident_id": incident_id,
         "ordering_key": ordering_key,
-        "created_at": now,
-        "available_at": available_at or now,
-        "attempts": 0,
-        "dead": False,
+        "available_at": available_at,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.id)
-    )
-    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT inserts.
-    return session.execute(stmt).first() is not None
+    return enqueue_many(session, now=now, messages=[message]) == 1
 
 
 def enqueue_many(
@@ -66,32 +54,28 @@ def enqueue_many(
     Each message gives key, kind and optionally payload, incident_id, ordering_key and
     available_at. Returns how many were new; existing keys are skipped without error.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     added = 0
     for start in range(0, len(messages), chunk):
-        rows = [
-            {
-                "key": m["key"],
-                "kind": m["kind"],
-                "payload": m.get("payload") or {},
-                "incident_id": m.get("incident_id"),
-                "ordering_key": m.get("ordering_key"),
-                "created_at": now,
-                "available_at": m.get("available_at") or now,
-                "attempts": 0,
-                "dead": False,
-            }
-            for m in messages[start : start + chunk]
-        ]
-        stmt = (
-            insert(OutboxMessage)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.id)  # rowcount is not reliable for multi-row inserts
+        rows = [_row(m, now) for m in messages[start : start + chunk]]
+        inserted = insert_ignore(
+            session, OutboxMessage, rows, conflict=["key"], returning=[OutboxMessage.id]
         )
-        added += len(session.execute(stmt).all())
+        added += len(inserted)
     return added
+
+
+def _row(message: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "key": message["key"],
+        "kind": message["kind"],
+        "payload": message.get("payload") or {},
+        "incident_id": message.get("incident_id"),
+        "ordering_key": message.get("ordering_key"),
+        "created_at": now,
+        "available_at": message.get("available_at") or now,
+        "attempts": 0,
+        "dead": False,
+    }
 
 
 def claim(
@@ -229,38 +213,3 @@ def pending_for(session: Session, incident_id: int) -> list[OutboxMessage]:
             .order_by(OutboxMessage.id)
         )
     )
-
-
-# --- small named state -------------------------------------------------------------------
-
-VERSION_KEY = "data_version"
-
-
-def get_state(session: Session, key: str) -> KeyValue:
-    row = session.get(KeyValue, key)
-    if row is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(
-            insert(KeyValue)
-            .values(key=key, number=0)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        row = session.get(KeyValue, key)
-    assert row is not None
-    return row
-
-
-def bump_version(session: Session, now: datetime) -> None:
-    """Public data changed: every process's snapshot and the board notice within a second."""
-    get_state(session, VERSION_KEY)
-    session.execute(
-        update(KeyValue)
-        .where(KeyValue.key == VERSION_KEY)
-        .values(number=KeyValue.number + 1, at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def current_version(session: Session) -> int:
-    return int(session.scalar(select(KeyValue.number).where(KeyValue.key == VERSION_KEY)) or 0)

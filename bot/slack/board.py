@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import incidents as svc
 from bot.config import Settings
 from bot.db.models import (
     Component,
@@ -20,8 +21,8 @@ from bot.db.models import (
     MaintenanceStatus,
     TimelineEvent,
 )
-from bot.incidents import maintenance, sweeps
-from bot.incidents import services as svc
+from bot.db.state import last_sweep
+from bot.incidents import maintenance
 from bot.slack.blocks import (
     LEVEL_LABELS,
     Block,
@@ -136,7 +137,7 @@ def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
         for m in maintenance.upcoming_and_active(session)
         if m.status != MaintenanceStatus.COMPLETED
     ]
-    last = sweeps.last_sweep(session)
+    last = last_sweep(session)
     stale = last is not None and now - last > settings.tick * MISSED_TICKS
     return BoardView(
         incidents=rows,

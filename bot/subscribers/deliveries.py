@@ -19,8 +19,9 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.db.models import OutboxMessage, Subscriber
-from bot.outbox import queue as outbox
+from bot.outbox import kinds
 from bot.runtime import Runtime
 from bot.subscribers import service as subscribers
 from bot.subscribers import tokens
@@ -132,7 +133,7 @@ def _prepare(
         job = Job(message.id, message.attempts, subscriber.id)
         unsubscribe = subscribers.unsubscribe_url(settings, key, subscriber, now)
         components = list(message.payload.get("components") or [])
-        if message.kind == "mail.confirm":
+        if message.kind == kinds.MAIL_CONFIRM:
             job.mail = confirmation_mail(
                 settings,
                 to=subscriber.address,
@@ -140,7 +141,7 @@ def _prepare(
                 scope=components,
                 now=now,
             )
-        elif message.kind == "webhook.confirm":
+        elif message.kind == kinds.WEBHOOK_CONFIRM:
             secret = subscribers.signing_secret(key, subscriber)
             job.url, job.secret = subscriber.address, secret.encode()
             job.body = webhook_confirmation(
@@ -159,7 +160,7 @@ def _prepare(
             if notice is None:  # made internal, or gone, since it was published
                 outbox.mark_sent(session, message.id, now=now)
                 continue
-            if message.kind == "mail.update":
+            if message.kind == kinds.MAIL_UPDATE:
                 job.mail = update_mail(
                     notice,
                     settings,

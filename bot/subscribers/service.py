@@ -19,17 +19,16 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.config import Settings
 from bot.db.models import (
     Component,
-    Maintenance,
     OutboxMessage,
     Subscriber,
-    TimelineEvent,
     new_public_id,
 )
 from bot.errors import FlareError, InvalidInput
-from bot.outbox import queue as outbox
+from bot.outbox import kinds
 from bot.subscribers import ratelimit, tokens
 from bot.subscribers.notices import Notice, incident_notice, maintenance_notice
 from bot.subscribers.webhooks import Resolver, WebhookRefused, check_url, system_resolver
@@ -45,10 +44,10 @@ EMAIL_LIMIT = 254
 _EMAIL = re.compile(
     r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )  # noqa: E501
-FANOUT = "notify.fanout"
-MAIL_KINDS = ("mail.confirm", "mail.update")
-WEBHOOK_KINDS = ("webhook.confirm", "webhook.update")
-UPDATE_KINDS = ("mail.update", "webhook.update")
+FANOUT = kinds.FANOUT
+MAIL_KINDS = kinds.MAIL_KINDS
+WEBHOOK_KINDS = kinds.WEBHOOK_KINDS
+UPDATE_KINDS = kinds.UPDATE_KINDS
 
 
 class RateLimited(FlareError):
@@ -161,7 +160,7 @@ def subscribe(
     outbox.enqueue(
         session,
         key=f"confirm:{subscriber.id}:{subscriber.confirmations_sent}",
-        kind="mail.confirm" if kind == EMAIL else "webhook.confirm",
+        kind=kinds.MAIL_CONFIRM if kind == EMAIL else kinds.WEBHOOK_CONFIRM,
         now=now,
         payload={"subscriber_id": subscriber.id, "components": keys},
     )
@@ -246,29 +245,6 @@ def _all_keys(session: Session) -> set[str]:
 # --- fan-out -----------------------------------------------------------------------------
 
 
-def notify_public_update(session: Session, event: TimelineEvent, now: datetime) -> None:
-    """Called in the transaction that publishes: one fan-out row, expanded by the worker."""
-    outbox.enqueue(
-        session,
-        key=f"fanout:update:{event.id}",
-        kind=FANOUT,
-        now=now,
-        payload={"event_id": event.id},
-    )
-
-
-def notify_maintenance(
-    session: Session, maintenance: Maintenance, status: str, now: datetime
-) -> None:
-    outbox.enqueue(
-        session,
-        key=f"fanout:maintenance:{maintenance.id}:{status}",
-        kind=FANOUT,
-        now=now,
-        payload={"maintenance_id": maintenance.id, "status": status},
-    )
-
-
 def load_notice(session: Session, settings: Settings, payload: dict[str, Any]) -> Notice | None:
     if "event_id" in payload:
         return incident_notice(session, settings, int(payload["event_id"]))
@@ -297,13 +273,13 @@ def expand(session: Session, settings: Settings, message: OutboxMessage, now: da
     notice = load_notice(session, settings, message.payload)
     if notice is None:
         return 0
-    kinds = [WEBHOOK] + ([EMAIL] if settings.smtp_url else [])
+    channels = [WEBHOOK] + ([EMAIL] if settings.smtp_url else [])
     query = (
         select(Subscriber)
         .where(
             Subscriber.confirmed_at.is_not(None),
             Subscriber.disabled_at.is_(None),
-            Subscriber.kind.in_(kinds),
+            Subscriber.kind.in_(channels),
         )
         .order_by(Subscriber.id)
         .execution_options(yield_per=500)
@@ -315,7 +291,7 @@ def expand(session: Session, settings: Settings, message: OutboxMessage, now: da
         outbox.enqueue(
             session,
             key=f"deliver:{subscriber.id}:{notice.key}",
-            kind="mail.update" if subscriber.kind == EMAIL else "webhook.update",
+            kind=kinds.MAIL_UPDATE if subscriber.kind == EMAIL else kinds.WEBHOOK_UPDATE,
             now=now,
             payload={"subscriber_id": subscriber.id, **message.payload},
             ordering_key=f"subscriber:{subscriber.id}",

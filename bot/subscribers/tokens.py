@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.models import KeyValue
-from bot.outbox.queue import get_state
+from bot.db.state import get_state
 
 SECRET_STATE_KEY = "secret_key"
 

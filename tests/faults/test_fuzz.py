@@ -23,7 +23,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from bot.config import Settings
 from bot.db.models import Base
-from bot.incidents.services import sync_components
+from bot.incidents import sync_components
 from bot.runtime import Runtime
 from tests.conftest import COMPONENTS, _truncate_pg
 from tests.factories import make_incident

@@ -27,7 +27,7 @@ from bot.db.models import (
     MaintenanceStatus,
     TimelineEvent,
 )
-from bot.outbox.queue import VERSION_KEY
+from bot.db.state import VERSION_KEY
 from bot.subscribers.notices import page_id
 from bot.text.status import (
     COMPONENT_RANK,

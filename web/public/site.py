@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.db.engine import read_only
 from bot.db.models import KeyValue
-from bot.outbox.queue import VERSION_KEY
+from bot.db.state import VERSION_KEY
 from bot.runtime import Runtime
 from web.public import api
 from web.public import pagedata as views

@@ -15,7 +15,7 @@ from sqlalchemy import or_, update
 
 from bot.db.engine import read_only
 from bot.db.models import KeyValue
-from bot.outbox import queue as outbox
+from bot.db.state import get_state
 from bot.runtime import Runtime
 from bot.slack import blocks, board
 from bot.slack.api import GONE, error_code, header, post_message
@@ -42,7 +42,7 @@ class BoardSync:
 
     def _save_board_state(self, state: dict[str, Any]) -> None:
         with self.runtime.sessions.begin() as session:
-            outbox.get_state(session, BOARD_KEY)
+            get_state(session, BOARD_KEY)
             session.execute(
                 update(KeyValue)
                 .where(KeyValue.key == BOARD_KEY)
@@ -53,7 +53,7 @@ class BoardSync:
     def _take_board_lease(self, now: datetime) -> bool:
         """One board edit a second across every process: the row is the claim."""
         with self.runtime.sessions.begin() as session:
-            outbox.get_state(session, BOARD_LEASE_KEY)
+            get_state(session, BOARD_LEASE_KEY)
         with self.runtime.sessions.begin() as session:
             result = session.execute(
                 update(KeyValue)

@@ -21,9 +21,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import update
 
+from bot import outbox
 from bot.db.engine import read_only
 from bot.db.models import Incident, Maintenance, OutboxMessage, TimelineEvent
-from bot.outbox import queue as outbox
+from bot.outbox import kinds
 from bot.runtime import Runtime
 from bot.slack import blocks
 from bot.slack.api import GONE, error_code, header, post_message
@@ -31,14 +32,7 @@ from bot.slack.delivery.board_sync import BoardSync
 
 log = logging.getLogger("flare.slack.sender")
 
-KINDS = (
-    "slack.event",
-    "slack.dm",
-    "slack.maintenance",
-    "slack.reminder",
-    "slack.escalation",
-    "slack.respond",
-)
+KINDS = kinds.SLACK_KINDS
 METADATA_TYPE = "flare_outbox"
 # Errors that retrying cannot fix: the message itself is wrong.
 PERMANENT = {"invalid_blocks", "msg_too_long", "invalid_arguments", "no_text", "invalid_json"}
@@ -215,12 +209,12 @@ class SlackSender:
 
     def _perform(self, job: Job) -> None:
         handler = {
-            "slack.event": self._send_event,
-            "slack.dm": self._send_role_dm,
-            "slack.maintenance": self._send_maintenance,
-            "slack.reminder": self._send_reminder,
-            "slack.escalation": self._send_escalation,
-            "slack.respond": self._send_response,
+            kinds.SLACK_EVENT: self._send_event,
+            kinds.SLACK_DM: self._send_role_dm,
+            kinds.SLACK_MAINTENANCE: self._send_maintenance,
+            kinds.SLACK_REMINDER: self._send_reminder,
+            kinds.SLACK_ESCALATION: self._send_escalation,
+            kinds.SLACK_RESPOND: self._send_response,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)

@@ -12,12 +12,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import incidents as svc
+from bot import outbox
 from bot.commands.dispatch import execute, hhmm
 from bot.db.engine import read_only
 from bot.db.models import ComponentStatus, Incident, IncidentStatus, Severity
 from bot.errors import FlareError, HygieneBlocked, InvalidInput
-from bot.incidents import services as svc
-from bot.outbox import queue as outbox
+from bot.outbox import kinds
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
 from bot.slack.ids import SlackId
@@ -70,7 +71,7 @@ def _respond(session: Session, body: dict[str, Any], text: str, now: Any) -> Non
     outbox.enqueue(
         session,
         key=f"respond:{body.get('trigger_id') or body.get('container', {}).get('message_ts')}",
-        kind="slack.respond",
+        kind=kinds.SLACK_RESPOND,
         now=now,
         payload={"response_url": url, "text": text},
     )

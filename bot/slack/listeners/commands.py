@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot import incidents as svc
 from bot.commands.dispatch import RESPONDER_ONLY, execute
 from bot.errors import FlareError, HygieneBlocked, NotAllowed, UsageError
-from bot.incidents import services as svc
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
 from bot.slack.responders import ResponderDirectory

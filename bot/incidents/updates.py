@@ -1,0 +1,212 @@
+"""Public updates: the wording customers read, the statuses, components and the next promise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.db.models import (
+    ComponentStatus,
+    EventKind,
+    Incident,
+    IncidentComponent,
+    IncidentStatus,
+    TimelineEvent,
+)
+from bot.errors import InvalidInput
+from bot.incidents.events import record_event
+from bot.incidents.guards import check_hygiene, require_open
+from bot.incidents.levels import set_component, worst_open_level
+from bot.incidents.promises import (
+    close_promise,
+    next_due,
+    record_promise,
+)
+from bot.incidents.queries import (
+    components_by_key,
+    incident_components,
+)
+from bot.text.limits import UPDATE_LIMIT, clean_text
+
+NOTHING_NEW = (
+    "We are continuing to investigate this issue and will provide another update as soon "
+    "as we have more information."
+)
+
+
+NOTHING_NEW_BY_STATUS = {
+    IncidentStatus.INVESTIGATING: NOTHING_NEW,
+    IncidentStatus.IDENTIFIED: "We are continuing to work on a fix for this issue.",
+    IncidentStatus.MONITORING: "We are continuing to monitor the results of the fix.",
+}
+
+
+DEFAULT_RESOLVED = "This incident has been resolved."
+
+
+def apply_status(incident: Incident, status: IncidentStatus, now: datetime) -> None:
+    if status == IncidentStatus.IDENTIFIED and incident.identified_at is None:
+        incident.identified_at = now
+    if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+        incident.monitoring_at = now
+    if status == IncidentStatus.RESOLVED:
+        incident.resolved_at = now
+    incident.status = status
+
+
+def publish_update(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    *,
+    message: str,
+    actor: str,
+    now: datetime,
+    status: IncidentStatus | None = None,
+    components: Mapping[str, ComponentStatus] | None = None,
+    next_in: timedelta | None = None,
+    force: bool = False,
+) -> TimelineEvent:
+    """Publish a public update: status, affected components, message and the next promise."""
+    require_open(incident)
+    if incident.internal_only:
+        raise InvalidInput(f"{incident.ref} is internal-only: it has no public page to update.")
+    status = status or incident.status
+    message = clean_text(message, what="public update", limit=UPDATE_LIMIT)
+    known = components_by_key(session)
+    changes = dict(components or {})
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown component {unknown[0]!r}. Known: {', '.join(sorted(known)) or 'none'}."
+        )
+    check_hygiene(settings, message, status, force=force)
+    if status == IncidentStatus.RESOLVED:
+        return resolve(
+            session,
+            settings,
+            incident,
+            message=message,
+            actor=actor,
+            now=now,
+            components=changes,
+            force=True,
+        )
+    cadence = settings.cadence_for(incident.severity)
+    due = next_due(now, cadence, next_in)
+
+    affected = []
+    for key, level in changes.items():
+        component = known[key]
+        link = session.get(IncidentComponent, (incident.id, component.id))
+        if link is None:
+            session.add(
+                IncidentComponent(incident_id=incident.id, component_id=component.id, status=level)
+            )
+        else:
+            link.status = level
+        old = component.status
+        set_component(session, component, level, now, incident.id)
+        affected.append(
+            {
+                "code": component.id,
+                "key": key,
+                "name": component.name,
+                "old_status": old.value,
+                "new_status": level.value,
+            }
+        )
+    old_status = incident.status
+    apply_status(incident, status, now)
+    close_promise(session, incident, now)
+    first = incident.published_at is None
+    incident.published_at = incident.published_at or now
+    incident.last_public_update_at = now
+    incident.next_update_due = due
+    incident.reminder_due = due
+    incident.snoozed_until = None
+    record_promise(session, incident, due, now)
+    return record_event(
+        session,
+        incident,
+        kind=EventKind.PUBLIC_UPDATE,
+        actor=actor,
+        now=now,
+        body=message,
+        status=status,
+        data={
+            "affected_components": affected,
+            "old_status": old_status.value,
+            "next_update_due": due.isoformat(),
+            "first": first,
+            "forced": force,
+        },
+    )
+
+
+def nothing_new(
+    session: Session, settings: Settings, incident: Incident, *, actor: str, now: datetime
+) -> TimelineEvent:
+    """Post the standard "continuing to investigate" update with the current status."""
+    text = NOTHING_NEW_BY_STATUS.get(incident.status, NOTHING_NEW)
+    return publish_update(
+        session, settings, incident, message=text, actor=actor, now=now, force=True
+    )
+
+
+def resolve(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    *,
+    actor: str,
+    now: datetime,
+    message: str | None = None,
+    components: Mapping[str, ComponentStatus] | None = None,
+    force: bool = False,
+) -> TimelineEvent:
+    """Publish the resolved update, close the incident and restore its components."""
+    require_open(incident)
+    message = clean_text(message or DEFAULT_RESOLVED, what="resolved update", limit=UPDATE_LIMIT)
+    check_hygiene(settings, message, IncidentStatus.RESOLVED, force=force)
+    known = components_by_key(session)
+    unknown = sorted(set(components or {}) - set(known))
+    if unknown:
+        raise InvalidInput(f"Unknown component {unknown[0]!r}.")
+    old_status = incident.status
+    apply_status(incident, IncidentStatus.RESOLVED, now)
+    affected = []
+    for link in incident_components(session, incident):
+        component = link.component
+        restored = worst_open_level(session, component, excluding=incident)
+        change = set_component(session, component, restored, now, incident.id)
+        link.status = ComponentStatus.OPERATIONAL
+        if change:
+            affected.append(
+                {
+                    "code": component.id,
+                    "key": component.key,
+                    "name": component.name,
+                    "old_status": change[0],
+                    "new_status": change[1],
+                }
+            )
+    close_promise(session, incident, now)
+    incident.published_at = incident.published_at or now
+    incident.last_public_update_at = now
+    incident.next_update_due = None
+    incident.reminder_due = None
+    incident.snoozed_until = None
+    return record_event(
+        session,
+        incident,
+        kind=EventKind.PUBLIC_UPDATE,
+        actor=actor,
+        now=now,
+        body=message,
+        status=IncidentStatus.RESOLVED,
+        data={"affected_components": affected, "old_status": old_status.value},
+    )

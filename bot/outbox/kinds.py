@@ -1,0 +1,31 @@
+"""What the outbox carries: the one list of side-effect kinds that producers write and the
+drains read, so a feature that queues a message never imports the feature that sends it."""
+
+from __future__ import annotations
+
+# Slack (bot/slack/delivery): posts people read, retried until they land.
+SLACK_EVENT = "slack.event"  # a timeline event into the incident's thread
+SLACK_DM = "slack.dm"  # a role assignment DM
+SLACK_MAINTENANCE = "slack.maintenance"  # a maintenance window's post in #incidents
+SLACK_REMINDER = "slack.reminder"  # the DM before a promise
+SLACK_ESCALATION = "slack.escalation"  # the thread mention once a promise passed
+SLACK_RESPOND = "slack.respond"  # the answer to a button click (response_url)
+SLACK_KINDS = (
+    SLACK_EVENT,
+    SLACK_DM,
+    SLACK_MAINTENANCE,
+    SLACK_REMINDER,
+    SLACK_ESCALATION,
+    SLACK_RESPOND,
+)
+
+# Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker
+# into one delivery row per subscriber.
+FANOUT = "notify.fanout"
+MAIL_CONFIRM = "mail.confirm"
+MAIL_UPDATE = "mail.update"
+WEBHOOK_CONFIRM = "webhook.confirm"
+WEBHOOK_UPDATE = "webhook.update"
+MAIL_KINDS = (MAIL_CONFIRM, MAIL_UPDATE)
+WEBHOOK_KINDS = (WEBHOOK_CONFIRM, WEBHOOK_UPDATE)
+UPDATE_KINDS = (MAIL_UPDATE, WEBHOOK_UPDATE)
