@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
+from base64 import b32encode
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -123,6 +125,12 @@ class Settings:
         labels = host.split(".")
         parent = ".".join(labels[-2:]) if len(labels) > 2 else host
         return tuple(dict.fromkeys((host, parent)))
+
+    @property
+    def page_id(self) -> str:
+        """A stable 12-character id for the page (Statuspage has one), from its public URL."""
+        digest = hashlib.sha256(self.public_url.encode()).digest()
+        return b32encode(digest).decode().lower()[:12]
 
     @property
     def sender_address(self) -> str:

@@ -76,7 +76,7 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
         sender = SlackSender(runtime)
         jobs.append(("slack-drain", sender.drain, DRAIN_INTERVAL.total_seconds()))
         jobs.append(("board", sender.refresh_board, 1.0))
-    from bot.subscribers.deliveries import drain
+    from bot.subscribers import drain
 
     # Subscriber mail (when FLARE_SMTP_URL is set) and webhooks, in their own job.
     jobs.append(("deliveries", lambda: drain(runtime), 1.0))

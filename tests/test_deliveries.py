@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from bot import incidents as svc
+from bot import subscribers
 from bot.config import Settings
 from bot.db.models import ComponentStatus, IncidentStatus, OutboxMessage, Subscriber
 from bot.errors import InvalidInput
@@ -21,7 +22,6 @@ from bot.incidents import maintenance as mnt
 from bot.incidents import sync_components
 from bot.runtime import Runtime
 from bot.subscribers import deliveries
-from bot.subscribers import service as subscribers
 from bot.subscribers.smtp import Mailer, SmtpConfig, Throttle
 from bot.subscribers.webhooks import verify_signature
 from bot.worker import background_jobs

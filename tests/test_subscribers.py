@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from bot import incidents as svc
+from bot import subscribers
 from bot.cli import main
 from bot.config import Settings
 from bot.db.models import ComponentStatus, OutboxMessage, RateLimitHit, Subscriber
 from bot.incidents import maintenance as mnt
 from bot.runtime import Runtime
 from bot.subscribers import deliveries, tokens
-from bot.subscribers import service as subscribers
 from tests.conftest import Clock, with_settings
 from tests.factories import make_incident
 from tests.mailbox import SmtpServer, TestClient, smtp

@@ -18,11 +18,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import subscribers
 from bot.db.models import Component
 from bot.errors import InvalidInput
 from bot.runtime import Runtime
-from bot.subscribers import service as subscribers
-from bot.subscribers.tokens import BadToken
 from bot.text.render import render
 
 BODY_LIMIT = 16_384
@@ -107,7 +106,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
                 with runtime.sessions.begin() as session:
                     subscriber = subscribers.confirm(session, settings, token, runtime.now())
                     scope = list(subscriber.component_keys)
-            except BadToken:
+            except subscribers.BadToken:
                 return _page(
                     runtime,
                     "error",
@@ -126,7 +125,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             try:
                 with runtime.sessions.begin() as session:
                     subscribers.check_unsubscribe_token(session, settings, token, runtime.now())
-            except BadToken:
+            except subscribers.BadToken:
                 return _page(runtime, "error", 400, message="This unsubscribe link is invalid.")
             return _page(runtime, "unsubscribe", action=request.url.path)
 
@@ -140,7 +139,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             try:
                 with runtime.sessions.begin() as session:
                     subscribers.unsubscribe(session, settings, token, runtime.now())
-            except BadToken:
+            except subscribers.BadToken:
                 return _page(runtime, "error", 400, message="This unsubscribe link is invalid.")
             return _page(runtime, "unsubscribed")
 

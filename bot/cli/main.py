@@ -249,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Database is at the latest schema.")
         return 0
     if args.command == "subscribers":
-        from bot.subscribers.service import cli as subscribers_cli
+        from bot.cli.subscribers import cli as subscribers_cli
 
         return subscribers_cli(settings, args.action, args.target)
     if args.command == "run":

@@ -183,7 +183,7 @@ def execute(
             + (f" on {', '.join(window.component_keys)}" if window.component_keys else "")
         )
     if name == "subscribers":
-        from bot.subscribers.service import summary
+        from bot.subscribers import summary
 
         return Reply(summary(session))
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
+from bot import subscribers
 from bot.config import Settings
 from bot.db.models import (
     Component,
@@ -34,7 +35,6 @@ from bot.slack.blocks import (
 )
 from bot.slack.ids import SlackId
 from bot.slack.style import SlackStyle, ago, date_token, escape
-from bot.subscribers import service as subscribers
 
 STYLE = SlackStyle()
 MAX_BLOCKS = 50

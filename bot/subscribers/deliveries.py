@@ -23,16 +23,10 @@ from bot import outbox
 from bot.db.models import OutboxMessage, Subscriber
 from bot.outbox import kinds
 from bot.runtime import Runtime
-from bot.subscribers import service as subscribers
-from bot.subscribers import tokens
-from bot.subscribers.notices import (
-    Notice,
-    confirmation_mail,
-    page_indicator,
-    update_mail,
-    webhook_confirmation,
-    webhook_payload,
-)
+from bot.subscribers import fanout, health, subscribe, tokens
+from bot.subscribers.mail import confirmation_mail, update_mail
+from bot.subscribers.notices import Notice, page_indicator
+from bot.subscribers.payloads import webhook_confirmation, webhook_payload
 from bot.subscribers.smtp import Mailer, MailResult, SmtpConfig, Throttle
 from bot.subscribers.webhooks import Resolver, make_client, post, system_resolver
 
@@ -80,9 +74,9 @@ def drain(
     settings = runtime.settings
     if settings.smtp_url:
         mailer = mailer or Mailer(SmtpConfig.from_url(settings.smtp_url), throttle=_THROTTLE)
-        done += _send_batch(runtime, subscribers.MAIL_KINDS, MAIL_BATCH, _mail_sender(mailer))
+        done += _send_batch(runtime, fanout.MAIL_KINDS, MAIL_BATCH, _mail_sender(mailer))
     done += _send_batch(
-        runtime, subscribers.WEBHOOK_KINDS, WEBHOOK_BATCH, _webhook_sender(runtime, resolve)
+        runtime, fanout.WEBHOOK_KINDS, WEBHOOK_BATCH, _webhook_sender(runtime, resolve)
     )
     return done
 
@@ -90,9 +84,9 @@ def drain(
 def expand_fanouts(runtime: Runtime) -> int:
     now = runtime.now()
     with runtime.sessions.begin() as session:
-        messages = outbox.claim(session, now=now, kinds=[subscribers.FANOUT], limit=FANOUT_BATCH)
+        messages = outbox.claim(session, now=now, kinds=[fanout.FANOUT], limit=FANOUT_BATCH)
         for message in messages:
-            addressed = subscribers.expand(session, runtime.settings, message, now)
+            addressed = fanout.expand(session, runtime.settings, message, now)
             outbox.mark_sent(session, message.id, now=now)
             log.info("fan-out %s: %d subscribers", message.key, addressed)
     return len(messages)
@@ -124,29 +118,29 @@ def _prepare(
     jobs: list[Job] = []
     for message in messages:
         subscriber = session.get(Subscriber, int(message.payload.get("subscriber_id", 0)))
-        update = message.kind in subscribers.UPDATE_KINDS
+        update = message.kind in fanout.UPDATE_KINDS
         if subscriber is None or (
             update and (subscriber.confirmed_at is None or subscriber.disabled_at is not None)
         ):
             outbox.mark_sent(session, message.id, now=now)  # unsubscribed or disabled since
             continue
         job = Job(message.id, message.attempts, subscriber.id)
-        unsubscribe = subscribers.unsubscribe_url(settings, key, subscriber, now)
+        unsubscribe = subscribe.unsubscribe_url(settings, key, subscriber, now)
         components = list(message.payload.get("components") or [])
         if message.kind == kinds.MAIL_CONFIRM:
             job.mail = confirmation_mail(
                 settings,
                 to=subscriber.address,
-                confirm_url=subscribers.confirm_url(settings, key, subscriber, components, now),
+                confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
                 scope=components,
                 now=now,
             )
         elif message.kind == kinds.WEBHOOK_CONFIRM:
-            secret = subscribers.signing_secret(key, subscriber)
+            secret = subscribe.signing_secret(key, subscriber)
             job.url, job.secret = subscriber.address, secret.encode()
             job.body = webhook_confirmation(
                 settings,
-                confirm_url=subscribers.confirm_url(settings, key, subscriber, components, now),
+                confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
                 unsubscribe_url=unsubscribe,
                 signing_secret=secret,
                 components=components,
@@ -155,7 +149,7 @@ def _prepare(
         else:
             cache_key = message.key.split(":", 2)[-1]  # deliver:<subscriber>:<notice key>
             if cache_key not in notices:
-                notices[cache_key] = subscribers.load_notice(session, settings, message.payload)
+                notices[cache_key] = fanout.load_notice(session, settings, message.payload)
             notice = notices[cache_key]
             if notice is None:  # made internal, or gone, since it was published
                 outbox.mark_sent(session, message.id, now=now)
@@ -172,7 +166,7 @@ def _prepare(
             else:
                 indicator = indicator or page_indicator(session)
                 job.url = subscriber.address
-                job.secret = subscribers.signing_secret(key, subscriber).encode()
+                job.secret = subscribe.signing_secret(key, subscriber).encode()
                 job.body = webhook_payload(
                     notice, settings, indicator=indicator, unsubscribe_url=unsubscribe, now=now
                 )
@@ -185,7 +179,7 @@ def _record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None
     if outcome.ok:
         outbox.mark_sent(session, job.message_id, now=now)
         if subscriber is not None:
-            subscribers.record_success(session, subscriber, now)
+            health.record_success(session, subscriber, now)
         return
     error = outcome.error or "failed"
     if outcome.gone:
@@ -199,9 +193,9 @@ def _record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None
     if subscriber is None:
         return
     if outcome.subscriber_fault and outcome.final:
-        subscribers.disable(session, subscriber, f"bounced: {error}", now)
+        health.disable(session, subscriber, f"bounced: {error}", now)
         log.warning("subscriber %s disabled: %s", subscriber.id, error)
-    elif outcome.subscriber_fault and subscribers.record_failure(session, subscriber, error, now):
+    elif outcome.subscriber_fault and health.record_failure(session, subscriber, error, now):
         log.warning("subscriber %s disabled after repeated failures: %s", subscriber.id, error)
 
 

@@ -1,21 +1,12 @@
-"""What subscribers are told: a `Notice` built only from public data, rendered as mail
-(plain text + HTML, Jinja2) or as a Statuspage-shaped webhook payload.
-
-A notice is read from the database at send time but holds nothing internal: the public
-title (or a neutral one from the components), the published wording, statuses and times.
-Internal titles, notes, people and Slack links are never loaded into it.
+"""What subscribers are told: a `Notice` built only from public data at send time: the
+public title (or a neutral one from the components), the published wording, statuses and
+times. Internal titles, notes, people and Slack links are never loaded into it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from base64 import b32encode
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +24,6 @@ from bot.db.models import (
     MaintenanceStatus,
     TimelineEvent,
 )
-from bot.text.render import render
 from bot.text.status import (
     COMPONENT_RANK,
     LEVEL_LABELS,
@@ -43,7 +33,7 @@ from bot.text.status import (
     neutral_title,
 )
 from bot.text.status import worst as worst_of
-from bot.text.times import hhmm, iso, stamp
+from bot.text.times import iso
 
 
 @dataclass(frozen=True)
@@ -236,172 +226,3 @@ def page_indicator(session: Session) -> tuple[str, str]:
         select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS).limit(1)
     )
     return indicator(list(levels), impacts, active is not None)
-
-
-def page_id(settings: Settings) -> str:
-    """A stable 12-character id for the page in webhook payloads (Statuspage has one)."""
-    digest = hashlib.sha256(settings.public_url.encode()).digest()
-    return b32encode(digest).decode().lower()[:12]
-
-
-# --- webhook payloads ------------------------------------------------------------------
-
-
-def webhook_payload(
-    notice: Notice,
-    settings: Settings,
-    *,
-    indicator: tuple[str, str],
-    unsubscribe_url: str,
-    now: datetime,
-) -> bytes:
-    """Statuspage's incident webhook shape: {meta, page, incident{…, incident_updates}}."""
-    body = {
-        "meta": {
-            "unsubscribe": unsubscribe_url,
-            "documentation": f"{settings.public_url}/subscriptions",
-            "generated_at": iso(now),
-        },
-        "page": {
-            "id": page_id(settings),
-            "status_indicator": indicator[0],
-            "status_description": indicator[1],
-        },
-        "incident": {
-            "id": notice.public_id,
-            "name": notice.name,
-            "status": notice.status,
-            "impact": notice.impact,
-            "impact_override": None,
-            "backfilled": False,
-            "created_at": iso(notice.created_at),
-            "updated_at": iso(notice.at),
-            "monitoring_at": iso(notice.monitoring_at),
-            "resolved_at": iso(notice.resolved_at),
-            "scheduled_for": iso(notice.scheduled_for),
-            "scheduled_until": iso(notice.scheduled_until),
-            "shortlink": notice.url,
-            "page_id": page_id(settings),
-            "components": [
-                {"id": c.id, "name": c.name, "status": c.level.value} for c in notice.components
-            ],
-            "incident_updates": list(notice.updates),
-        },
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-def webhook_confirmation(
-    settings: Settings,
-    *,
-    confirm_url: str,
-    unsubscribe_url: str,
-    signing_secret: str,
-    components: list[str],
-    now: datetime,
-) -> bytes:
-    body = {
-        "meta": {
-            "unsubscribe": unsubscribe_url,
-            "documentation": f"{settings.public_url}/subscriptions",
-            "generated_at": iso(now),
-        },
-        "page": {"id": page_id(settings), "name": settings.page_name},
-        "subscription_confirmation": {
-            "confirm_url": confirm_url,
-            "signing_secret": signing_secret,
-            "signature_header": "X-Flare-Signature",
-            "components": components,
-        },
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-# --- mail ------------------------------------------------------------------------------
-
-
-def _paragraphs(text: str) -> list[list[str]]:
-    blocks = re.split(r"\n\s*\n", text.strip())
-    return [block.splitlines() for block in blocks if block.strip()]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _message(
-    settings: Settings,
-    *,
-    to: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
-    now: datetime,
-    unsubscribe_url: str | None,
-    thread: str | None = None,
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = formataddr((f"{settings.page_name} Status", settings.sender_address))
-    message["To"] = to
-    message["Subject"] = _one_line(subject)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=settings.public_host)
-    message["Auto-Submitted"] = "auto-generated"
-    if thread:
-        # Mail clients thread every notice about one incident together.
-        message["References"] = f"<{thread}@{settings.public_host}>"
-    if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    context = {**context, "page_name": settings.page_name, "page_url": settings.public_url}
-    message.set_content(render(f"mail/{template}.txt", context))
-    message.add_alternative(render(f"mail/{template}.html", context), subtype="html")
-    return message
-
-
-def update_mail(
-    notice: Notice,
-    settings: Settings,
-    *,
-    to: str,
-    unsubscribe_url: str,
-    scope: list[str],
-    now: datetime,
-) -> EmailMessage:
-    return _message(
-        settings,
-        to=to,
-        subject=f"[{settings.page_name}] {notice.name}: {notice.status_label}",
-        template="update",
-        context={
-            "notice": notice,
-            "paragraphs": _paragraphs(notice.body),
-            "at": stamp(notice.at),
-            "next_update": (hhmm(notice.next_update_due) if notice.next_update_due else None),
-            "window": (
-                f"{notice.scheduled_for.astimezone(UTC):%b %d, %H:%M} – "
-                f"{notice.scheduled_until.astimezone(UTC):%b %d, %H:%M} UTC"
-                if notice.scheduled_for and notice.scheduled_until
-                else None
-            ),
-            "scope": scope,
-            "unsubscribe_url": unsubscribe_url,
-        },
-        now=now,
-        unsubscribe_url=unsubscribe_url,
-        thread=f"{notice.kind}-{notice.public_id}",
-    )
-
-
-def confirmation_mail(
-    settings: Settings, *, to: str, confirm_url: str, scope: list[str], now: datetime
-) -> EmailMessage:
-    return _message(
-        settings,
-        to=to,
-        subject=f"Confirm your subscription to {settings.page_name} status updates",
-        template="confirm",
-        context={"confirm_url": confirm_url, "scope": scope},
-        now=now,
-        unsubscribe_url=None,
-    )

@@ -28,7 +28,6 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.db.state import VERSION_KEY
-from bot.subscribers.notices import page_id
 from bot.text.status import (
     COMPONENT_RANK,
     LEVEL_LABELS,
@@ -599,7 +598,7 @@ def load(
         name=settings.page_name,
         url=settings.public_url.rstrip("/"),
         time_zone=settings.time_zone,
-        page_id=page_id(settings),
+        page_id=settings.page_id,
         version=version,
         updated_at=updated_at,
         now=now,
