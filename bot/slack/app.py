@@ -19,8 +19,10 @@ from slack_sdk.errors import SlackApiError
 from bot.runtime import Runtime
 from bot.slack import blocks
 from bot.slack.ids import BUTTONS, MODALS
-from bot.slack.listeners.actions import run_button, run_view
-from bot.slack.listeners.commands import Outcome, run_command
+from bot.slack.listeners.buttons import run_button
+from bot.slack.listeners.commands import run_command
+from bot.slack.listeners.replies import Ack
+from bot.slack.listeners.views import run_view
 from bot.slack.responders import ResponderDirectory
 
 log = logging.getLogger("flare.slack")
@@ -72,7 +74,7 @@ def build_app(
             return BoltResponse(status=200, body="")
         return next()
 
-    def open_modal(outcome: Outcome, body: dict[str, Any], client: WebClient) -> None:
+    def open_modal(outcome: Ack, body: dict[str, Any], client: WebClient) -> None:
         if outcome.modal is None:
             return
         try:  # right after the ack: the trigger id lives three seconds
@@ -80,12 +82,12 @@ def build_app(
         except (SlackApiError, OSError) as error:
             log.warning("could not open a modal: %s", error)
 
-    def guarded(run: Callable[..., Outcome], body: dict[str, Any]) -> Outcome:
+    def guarded(run: Callable[..., Ack], body: dict[str, Any]) -> Ack:
         try:
             return run(runtime, directory, body)
         except Exception:  # the transaction rolled back: say so rather than time out
             log.exception("Slack request failed")
-            return Outcome(blocks.ephemeral(FAILED))
+            return Ack(blocks.ephemeral(FAILED))
 
     @app.command(COMMAND)
     def on_command(ack: Any, body: dict[str, Any], client: WebClient) -> None:

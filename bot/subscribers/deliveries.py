@@ -4,7 +4,7 @@ Three short transactions per batch, and no outside call inside any of them: (1) 
 with a lease and render what each one sends, (2) send — SMTP over one throttled connection,
 webhooks in a small thread pool — and (3) mark each row sent, or failed with backoff. A
 lease means two workers never send the same row; the unique delivery key means the same
-update never reaches a subscriber twice. It runs as its own scheduler job, so a slow mail
+update never reaches a subscriber twice. It runs as its own scheduler delivery, so a slow mail
 server delays nothing else (Slack, the page).
 """
 
@@ -41,7 +41,7 @@ _THROTTLE = Throttle()  # per process, across drains: the mail server sees a ste
 
 
 @dataclass
-class Job:
+class Delivery:
     message_id: int
     attempts: int
     subscriber_id: int
@@ -52,7 +52,7 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class DeliveryResult:
     ok: bool
     error: str | None = None
     final: bool = False  # do not retry this row
@@ -60,7 +60,7 @@ class Outcome:
     gone: bool = False  # the receiver asked to be unsubscribed (HTTP 410)
 
 
-Sender = Callable[[list[Job]], list[Outcome]]
+Sender = Callable[[list[Delivery]], list[DeliveryResult]]
 
 
 def drain(
@@ -98,24 +98,24 @@ def _send_batch(runtime: Runtime, kinds: tuple[str, ...], limit: int, send: Send
         messages = outbox.claim(session, now=now, kinds=kinds, limit=limit, lease=LEASE)
         if not messages:
             return 0
-        jobs = _prepare(runtime, session, messages, now)
-    outcomes = send(jobs) if jobs else []
+        deliveries = _prepare(runtime, session, messages, now)
+    outcomes = send(deliveries) if deliveries else []
     now = runtime.now()
     with runtime.sessions.begin() as session:
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            _record(session, job, outcome, now)
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            _record(session, delivery, outcome, now)
     return len(messages)
 
 
 def _prepare(
     runtime: Runtime, session: Session, messages: list[OutboxMessage], now: datetime
-) -> list[Job]:
+) -> list[Delivery]:
     """Render each claimed row; rows with nothing left to send are marked done now."""
     settings = runtime.settings
     key = tokens.secret_key(session, settings)
     notices: dict[str, Notice | None] = {}
     indicator: tuple[str, str] | None = None
-    jobs: list[Job] = []
+    deliveries: list[Delivery] = []
     for message in messages:
         subscriber = session.get(Subscriber, int(message.payload.get("subscriber_id", 0)))
         update = message.kind in fanout.UPDATE_KINDS
@@ -124,11 +124,11 @@ def _prepare(
         ):
             outbox.mark_sent(session, message.id, now=now)  # unsubscribed or disabled since
             continue
-        job = Job(message.id, message.attempts, subscriber.id)
+        delivery = Delivery(message.id, message.attempts, subscriber.id)
         unsubscribe = subscribe.unsubscribe_url(settings, key, subscriber, now)
         components = list(message.payload.get("components") or [])
         if message.kind == kinds.MAIL_CONFIRM:
-            job.mail = confirmation_mail(
+            delivery.mail = confirmation_mail(
                 settings,
                 to=subscriber.address,
                 confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
@@ -137,8 +137,8 @@ def _prepare(
             )
         elif message.kind == kinds.WEBHOOK_CONFIRM:
             secret = subscribe.signing_secret(key, subscriber)
-            job.url, job.secret = subscriber.address, secret.encode()
-            job.body = webhook_confirmation(
+            delivery.url, delivery.secret = subscriber.address, secret.encode()
+            delivery.body = webhook_confirmation(
                 settings,
                 confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
                 unsubscribe_url=unsubscribe,
@@ -155,7 +155,7 @@ def _prepare(
                 outbox.mark_sent(session, message.id, now=now)
                 continue
             if message.kind == kinds.MAIL_UPDATE:
-                job.mail = update_mail(
+                delivery.mail = update_mail(
                     notice,
                     settings,
                     to=subscriber.address,
@@ -165,31 +165,31 @@ def _prepare(
                 )
             else:
                 indicator = indicator or page_indicator(session)
-                job.url = subscriber.address
-                job.secret = subscribe.signing_secret(key, subscriber).encode()
-                job.body = webhook_payload(
+                delivery.url = subscriber.address
+                delivery.secret = subscribe.signing_secret(key, subscriber).encode()
+                delivery.body = webhook_payload(
                     notice, settings, indicator=indicator, unsubscribe_url=unsubscribe, now=now
                 )
-        jobs.append(job)
-    return jobs
+        deliveries.append(delivery)
+    return deliveries
 
 
-def _record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
-    subscriber = session.get(Subscriber, job.subscriber_id)
+def _record(session: Session, delivery: Delivery, outcome: DeliveryResult, now: datetime) -> None:
+    subscriber = session.get(Subscriber, delivery.subscriber_id)
     if outcome.ok:
-        outbox.mark_sent(session, job.message_id, now=now)
+        outbox.mark_sent(session, delivery.message_id, now=now)
         if subscriber is not None:
             health.record_success(session, subscriber, now)
         return
     error = outcome.error or "failed"
     if outcome.gone:
-        outbox.mark_sent(session, job.message_id, now=now)
+        outbox.mark_sent(session, delivery.message_id, now=now)
         if subscriber is not None:
             session.delete(subscriber)
-            log.info("subscriber %s answered 410 Gone: removed", job.subscriber_id)
+            log.info("subscriber %s answered 410 Gone: removed", delivery.subscriber_id)
         return
-    give_up = outcome.final or job.attempts + 1 >= MAX_ATTEMPTS
-    outbox.mark_failed(session, job.message_id, now=now, error=error, give_up=give_up)
+    give_up = outcome.final or delivery.attempts + 1 >= MAX_ATTEMPTS
+    outbox.mark_failed(session, delivery.message_id, now=now, error=error, give_up=give_up)
     if subscriber is None:
         return
     if outcome.subscriber_fault and outcome.final:
@@ -202,8 +202,8 @@ def _record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None
 # --- senders -------------------------------------------------------------------------------
 
 
-def _mail_outcome(result: MailResult) -> Outcome:
-    return Outcome(
+def _mail_outcome(result: MailResult) -> DeliveryResult:
+    return DeliveryResult(
         ok=result.ok,
         error=result.error,
         final=result.permanent,
@@ -212,9 +212,9 @@ def _mail_outcome(result: MailResult) -> Outcome:
 
 
 def _mail_sender(mailer: Mailer) -> Sender:
-    def send(jobs: list[Job]) -> list[Outcome]:
-        messages = [job.mail for job in jobs if job.mail is not None]
-        assert len(messages) == len(jobs)
+    def send(deliveries: list[Delivery]) -> list[DeliveryResult]:
+        messages = [delivery.mail for delivery in deliveries if delivery.mail is not None]
+        assert len(messages) == len(deliveries)
         return [_mail_outcome(r) for r in mailer.send(messages)]
 
     return send
@@ -223,24 +223,24 @@ def _mail_sender(mailer: Mailer) -> Sender:
 def _webhook_sender(runtime: Runtime, resolve: Resolver) -> Sender:
     allow_private = runtime.settings.webhook_allow_private
 
-    def send(jobs: list[Job]) -> list[Outcome]:
+    def send(deliveries: list[Delivery]) -> list[DeliveryResult]:
         timestamp = int(runtime.now().timestamp())
         with make_client() as client, ThreadPoolExecutor(WEBHOOK_THREADS) as pool:
 
-            def one(job: Job) -> Outcome:
+            def one(delivery: Delivery) -> DeliveryResult:
                 result = post(
                     client,
-                    job.url,
-                    job.body,
-                    secret=job.secret,
+                    delivery.url,
+                    delivery.body,
+                    secret=delivery.secret,
                     timestamp=timestamp,
                     allow_private=allow_private,
                     resolve=resolve,
                 )
-                return Outcome(
+                return DeliveryResult(
                     ok=result.ok, error=result.error, subscriber_fault=True, gone=result.gone
                 )
 
-            return list(pool.map(one, jobs))
+            return list(pool.map(one, deliveries))
 
     return send

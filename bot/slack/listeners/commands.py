@@ -1,4 +1,4 @@
-"""`/incident …` from Slack: parse, one short transaction through bot.operations, a reply.
+"""`/incident …` from Slack: parse, one short transaction through bot.commands, a reply.
 
 Called by the listener in bot.slack.app before it acknowledges; the returned body is the
 acknowledgement itself (ephemeral), so no Web API call is needed to answer.
@@ -6,39 +6,23 @@ acknowledgement itself (ephemeral), so no Web API call is needed to answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from bot import incidents as svc
 from bot.commands.dispatch import RESPONDER_ONLY, execute
-from bot.errors import FlareError, HygieneBlocked, NotAllowed, UsageError
+from bot.errors import FlareError, HygieneBlocked, UsageError
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
+from bot.slack.listeners.replies import STYLE, Ack, error_text
 from bot.slack.responders import ResponderDirectory
-from bot.slack.style import SlackStyle
 from bot.text.grammar import parse, usage
-
-STYLE = SlackStyle()
-
-
-@dataclass
-class Outcome:
-    """What a listener acks with, and the modal to open right after (if any)."""
-
-    body: dict[str, Any] | None = None
-    modal: dict[str, Any] | None = None
-
-
-def error_text(error: FlareError) -> str:
-    # Refusals of who-may carry our own <!subteam^…> link; others may quote user text.
-    return error.message if isinstance(error, NotAllowed) else STYLE.text(error.message)
 
 
 def with_usage(error: FlareError, sub: str | None) -> dict[str, Any]:
     return blocks.ephemeral(f"{error_text(error)}\n{usage(sub)}")
 
 
-def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any]) -> Outcome:
+def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any]) -> Ack:
     settings = runtime.settings
     text = str(body.get("text") or "")
     actor = str(body.get("user_id") or "")
@@ -46,14 +30,12 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
     try:
         command = parse(text, settings.component_keys())
     except UsageError as error:
-        return Outcome(blocks.ephemeral(f"{STYLE.text(error.message)}\n{error.usage}"))
+        return Ack(blocks.ephemeral(f"{STYLE.text(error.message)}\n{error.usage}"))
     sub = command.name
     if sub == "help":
-        return Outcome(blocks.ephemeral(usage(command.text)))
+        return Ack(blocks.ephemeral(usage(command.text)))
     if sub == "declare" and not command.text:
-        return Outcome(
-            blocks.ephemeral("Opening the declare form…"), blocks.declare_modal(settings)
-        )
+        return Ack(blocks.ephemeral("Opening the declare form…"), blocks.declare_modal(settings))
     now = runtime.now()
     try:
         members = directory.members_for(actor) if sub in RESPONDER_ONLY | {"snooze"} else None
@@ -64,7 +46,7 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
                     svc.require_responder(actor, settings, members)
             fresh, earlier = dedupe.claim(session, f"trigger:{trigger}", now)
             if not fresh:
-                return Outcome(blocks.ephemeral(earlier or "Already done."))
+                return Ack(blocks.ephemeral(earlier or "Already done."))
             reply = execute(
                 session,
                 settings,
@@ -80,11 +62,11 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
             token = dedupe.store_pending(
                 session, {"source": "command", "text": text, "actor": actor}, now
             )
-        return Outcome(
+        return Ack(
             blocks.hygiene_reply(
                 blocked.text, blocked.findings, token, editable=sub in {"update", "resolve"}
             )
         )
     except FlareError as error:
-        return Outcome(with_usage(error, sub))
-    return Outcome(blocks.ephemeral(reply.text))
+        return Ack(with_usage(error, sub))
+    return Ack(blocks.ephemeral(reply.text))

@@ -1,0 +1,69 @@
+"""Posts outside incident threads: role DMs, reminder DMs, maintenance posts in #incidents,
+and answers to button clicks through their `response_url`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.webhook import WebhookClient
+
+from bot.db.engine import read_only
+from bot.db.models import Incident, Maintenance, TimelineEvent
+from bot.slack import blocks
+from bot.slack.delivery.posting import Dropped, SlackJob
+from bot.slack.delivery.threads import ThreadPosts
+
+
+class Messages(ThreadPosts):
+    def _send_role_dm(self, job: SlackJob) -> None:
+        user = str(job.payload["user"])
+        with read_only(self.runtime.sessions) as session:
+            event = session.get(TimelineEvent, job.payload.get("event_id"))
+            if event is None:
+                raise Dropped("event gone")
+            incident = session.get(Incident, event.incident_id)
+            assert incident is not None
+            data = event.data or {}
+            role = data.get("role") or ("owner" if data.get("owner") == user else "commander")
+            due = incident.next_update_due or incident.reminder_due
+            text = blocks.role_dm(incident.number, incident.title, role, due)
+        if self._find_posted(job, user, None) is None:
+            self._post(job, user, text=text)
+
+    def _send_reminder(self, job: SlackJob) -> None:
+        self._check_stale(job)
+        recipient = str(job.payload["recipient"])
+        with read_only(self.runtime.sessions) as session:
+            incident = session.get(Incident, job.payload["incident_id"])
+            if incident is None:
+                raise Dropped("incident gone")
+            number, title = incident.number, incident.title
+        due = datetime.fromisoformat(str(job.payload["due_at"]))
+        text, dm_blocks = blocks.reminder_dm(number, title, due)
+        if self._find_posted(job, recipient, None) is None:
+            self._post(job, recipient, text=text, blocks=dm_blocks)
+
+    def _send_maintenance(self, job: SlackJob) -> None:
+        if not self.channel:
+            raise Dropped("no incidents channel")
+        with read_only(self.runtime.sessions) as session:
+            window = session.get(Maintenance, job.payload.get("maintenance_id"))
+            if window is None:
+                raise Dropped("maintenance gone")
+            text = blocks.maintenance_post(
+                window.title, str(job.payload.get("status")), window.starts_at, window.ends_at
+            )
+        if self._find_posted(job, self.channel, None) is None:
+            self._post(job, self.channel, text=text)
+
+    def _send_response(self, job: SlackJob) -> None:
+        """An ephemeral answer to a button click, through the click's response_url."""
+        webhook = WebhookClient(str(job.payload["response_url"]), timeout=10)
+        response = webhook.send(
+            text=job.payload.get("text") or "",
+            blocks=job.payload.get("blocks"),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise OSError(f"response_url answered {response.status_code}")

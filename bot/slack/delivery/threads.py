@@ -1,0 +1,139 @@
+"""Each incident's root message in #incidents and its thread: the timeline's posts, the
+escalations once a promise passes, and the root kept current."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
+
+from bot.db.engine import read_only
+from bot.db.models import Incident, TimelineEvent
+from bot.slack import blocks
+from bot.slack.api import GONE, error_code
+from bot.slack.delivery.posting import Dropped, Poster, SlackJob, log
+
+
+class ThreadPosts(Poster):
+    def _root(self, job: SlackJob, incident_id: int) -> tuple[str, str]:
+        """The incident's root message (channel, ts), posted first if it has none yet."""
+        with read_only(self.runtime.sessions) as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                raise Dropped(f"incident {incident_id}")
+            channel = incident.slack_channel or self.channel
+            if incident.slack_ts and channel:
+                return channel, incident.slack_ts
+            text, root_blocks = self._root_content(incident)
+        if not channel:
+            raise Dropped("no incidents channel configured")
+        root_job = SlackJob(
+            job.id, f"root:{incident_id}", job.kind, {}, job.attempts, job.last_error
+        )
+        ts = self._find_posted(root_job, channel, None) or self._post(
+            root_job, channel, text=text, blocks=root_blocks
+        )
+        with self.runtime.sessions.begin() as session:
+            session.execute(
+                update(Incident)
+                .where(Incident.id == incident_id, Incident.slack_ts.is_(None))
+                .values(slack_ts=ts, slack_channel=channel)
+                .execution_options(synchronize_session=False)
+            )
+        return channel, ts
+
+    @staticmethod
+    def _root_content(incident: Incident) -> tuple[str, list[blocks.Block]]:
+        return blocks.incident_root(
+            number=incident.number,
+            title=incident.title,
+            severity=incident.severity.value,
+            status=incident.status.value,
+            commander=incident.commander_id,
+            owner=incident.owner_id,
+            declared_by=incident.declared_by,
+            is_open=incident.is_open,
+        )
+
+    def _send_event(self, job: SlackJob) -> None:
+        with read_only(self.runtime.sessions) as session:
+            event = session.get(TimelineEvent, job.payload.get("event_id"))
+            if event is None:
+                raise Dropped("event gone")
+            incident = session.get(Incident, event.incident_id)
+            assert incident is not None
+            number, incident_id = incident.number, incident.id
+            text = blocks.event_post(event, number)
+            is_declared = event.kind == "declared"
+            refresh_root = event.kind != "note"
+        if is_declared:
+            self._root(job, incident_id)  # the root message is the declaration
+            return
+        channel, ts = self._root(job, incident_id)
+        if self._find_posted(job, channel, ts) is None:
+            try:
+                self._post(job, channel, text=text, thread_ts=ts)
+            except SlackApiError as error:
+                if error_code(error) not in GONE or self._root_exists(channel, ts):
+                    raise
+                self._forget_root(incident_id, ts)  # deleted by hand: start a new thread
+                channel, ts = self._root(job, incident_id)
+                self._post(job, channel, text=text, thread_ts=ts)
+        if refresh_root:
+            self._refresh_root(incident_id, channel, ts)
+
+    def _root_exists(self, channel: str, ts: str) -> bool:
+        """Whether the root is still there: a passing error must not fork the thread."""
+        try:
+            self.client.conversations_replies(channel=channel, ts=ts, limit=1)
+        except SlackApiError as error:
+            if error_code(error) in GONE:
+                return False
+            raise
+        return True
+
+    def _forget_root(self, incident_id: int, ts: str) -> None:
+        with self.runtime.sessions.begin() as session:
+            session.execute(
+                update(Incident)
+                .where(Incident.id == incident_id, Incident.slack_ts == ts)
+                .values(slack_ts=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _refresh_root(self, incident_id: int, channel: str, ts: str) -> None:
+        """Keep the root message's status line current; best effort, never re-sent."""
+        with read_only(self.runtime.sessions) as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                return
+            text, root_blocks = self._root_content(incident)
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=root_blocks)
+        except (SlackApiError, URLError, TimeoutError, OSError) as error:
+            log.info("root message of incident %s not refreshed: %s", incident_id, error)
+
+    def _send_escalation(self, job: SlackJob) -> None:
+        incident_id = int(job.payload["incident_id"])
+        self._check_stale(job)
+        with read_only(self.runtime.sessions) as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                raise Dropped("incident gone")
+            number = incident.number
+        due = datetime.fromisoformat(str(job.payload["due_at"]))
+        text, actions = blocks.escalation_post(number, job.payload.get("mentions") or [], due)
+        channel, ts = self._root(job, incident_id)
+        if self._find_posted(job, channel, ts) is None:
+            self._post(
+                job, channel, text=text, thread_ts=ts, blocks=[blocks.section(text), actions]
+            )
+
+    def _check_stale(self, job: SlackJob) -> None:
+        from bot.incidents import reminders
+
+        with read_only(self.runtime.sessions) as session:
+            if reminders.is_stale(session, job.payload, self.runtime.now()):
+                raise Dropped("stale")

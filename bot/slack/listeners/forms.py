@@ -1,0 +1,69 @@
+"""Reading what Slack sends: modal state values, the clicked button's value, and the
+update form prefilled from the incident. Pure helpers for the listeners.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import incidents as svc
+from bot.db.engine import read_only
+from bot.db.models import ComponentStatus, IncidentStatus
+from bot.runtime import Runtime
+from bot.slack import blocks
+
+
+def values_of(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    state = (body.get("view") or {}).get("state") or {}
+    return {block: data.get("value", {}) for block, data in (state.get("values") or {}).items()}
+
+
+def text_value(values: dict[str, dict[str, Any]], block: str) -> str | None:
+    value = (values.get(block) or {}).get("value")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def selected(values: dict[str, dict[str, Any]], block: str) -> str | None:
+    option = (values.get(block) or {}).get("selected_option") or {}
+    return option.get("value")
+
+
+def multi(values: dict[str, dict[str, Any]], block: str) -> list[str]:
+    return [o["value"] for o in (values.get(block) or {}).get("selected_options") or []]
+
+
+def user_value(values: dict[str, dict[str, Any]], block: str) -> str | None:
+    return (values.get(block) or {}).get("selected_user")
+
+
+def number_of(body: dict[str, Any]) -> int:
+    return int(str(body["actions"][0]["value"]))
+
+
+def update_modal_for(
+    runtime: Runtime,
+    number: int,
+    *,
+    message: str | None = None,
+    status: IncidentStatus | None = None,
+    levels: dict[str, ComponentStatus] | None = None,
+) -> dict[str, Any]:
+    with read_only(runtime.sessions) as session:
+        incident = svc.get_incident(session, number)
+        current = {
+            link.component.key: link.status for link in svc.incident_components(session, incident)
+        }
+        current.update(levels or {})
+        visible = [(c.key, c.name) for c in svc.components_by_key(session).values()]
+        order = {c.key: i for i, c in enumerate(runtime.settings.components)}
+        visible.sort(key=lambda kv: order.get(kv[0], 999))
+        return blocks.update_modal(
+            number=incident.number,
+            title=incident.title,
+            status=status or incident.status,
+            public_title=incident.public_title,
+            components=visible,
+            levels=current,
+            cadence=runtime.settings.cadence_for(incident.severity),
+            message=message,
+        )

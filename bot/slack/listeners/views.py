@@ -1,0 +1,191 @@
+"""Modal submissions: the acknowledgement is the answer (field errors, or the modal turns
+into the result), after one short transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import incidents as svc
+from bot.commands.dispatch import hhmm
+from bot.db.models import ComponentStatus, Incident, IncidentStatus, Severity
+from bot.errors import FlareError, HygieneBlocked, InvalidInput
+from bot.runtime import Runtime
+from bot.slack import blocks, dedupe
+from bot.slack.ids import SlackId
+from bot.slack.listeners.forms import multi, selected, text_value, user_value, values_of
+from bot.slack.listeners.replies import Ack, findings_text
+from bot.slack.responders import ResponderDirectory
+
+
+def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any]) -> Ack:
+    """The acknowledgement of a submitted modal: field errors, or the result view."""
+    view = body.get("view") or {}
+    callback = SlackId(str(view.get("callback_id")))
+    actor = str((body.get("user") or {}).get("id") or "")
+    values = values_of(body)
+    key = f"view:{view.get('id')}:{view.get('hash')}"
+    now = runtime.now()
+    force = bool(multi(values, blocks.B_FORCE))
+    field = blocks.B_NOTE if callback == SlackId.NOTE_MODAL else blocks.B_MESSAGE
+    try:
+        members = (
+            directory.members_for(actor)
+            if callback in {SlackId.UPDATE_MODAL, SlackId.RESOLVE_MODAL}
+            else None
+        )
+        with runtime.sessions.begin() as session:
+            fresh, earlier = dedupe.claim(session, key, now)
+            if not fresh:
+                return _result("Done", earlier or "Already submitted.")
+            if callback == SlackId.DECLARE_MODAL:
+                text = _declare(runtime, session, values, actor, force)
+            else:
+                number = int(view.get("private_metadata") or 0)
+                incident = svc.get_incident(session, number, for_update=True)
+                if callback == SlackId.NOTE_MODAL:
+                    svc.add_note(
+                        session,
+                        incident,
+                        text=text_value(values, blocks.B_NOTE) or "",
+                        actor=actor,
+                        now=now,
+                    )
+                    text = f"Internal note added to {incident.ref}."
+                elif callback == SlackId.RESOLVE_MODAL:
+                    svc.require_responder(actor, runtime.settings, members)
+                    svc.resolve(
+                        session,
+                        runtime.settings,
+                        incident,
+                        actor=actor,
+                        now=now,
+                        message=text_value(values, blocks.B_MESSAGE),
+                        force=force,
+                    )
+                    text = f"Resolved {incident.ref}. {svc.promise_record(session, incident)}."
+                else:
+                    svc.require_responder(actor, runtime.settings, members)
+                    text = _update(runtime, session, incident, values, actor, force)
+            dedupe.remember(session, key, text)
+    except HygieneBlocked as blocked:
+        if blocked.text == text_value(values, blocks.B_PUBLIC_TITLE):
+            field = blocks.B_PUBLIC_TITLE
+        return _errors({field: findings_text(blocked.findings)})
+    except _FieldError as error:
+        return _errors({error.block: error.message})
+    except FlareError as error:
+        lowered = error.message.lower()
+        if "public title" in lowered:
+            field = blocks.B_PUBLIC_TITLE
+        elif callback == SlackId.DECLARE_MODAL and "title" in lowered:
+            field = blocks.B_TITLE
+        return _errors({field: error.message[:1900]})
+    return _result("Done", text)
+
+
+def _errors(errors: dict[str, str]) -> Ack:
+    return Ack({"response_action": "errors", "errors": errors})
+
+
+def _result(title: str, text: str) -> Ack:
+    return Ack({"response_action": "update", "view": blocks.result_view(title, text)})
+
+
+def _declare(
+    runtime: Runtime, session: Session, values: dict[str, dict[str, Any]], actor: str, force: bool
+) -> str:
+    settings = runtime.settings
+    now = runtime.now()
+    keys = multi(values, blocks.B_COMPONENTS)
+    message = text_value(values, blocks.B_MESSAGE)
+    if keys and not message:
+        raise _FieldError(blocks.B_COMPONENTS, "Components are set with the first public message.")
+    incident, created = svc.declare(
+        session,
+        settings,
+        title=text_value(values, blocks.B_TITLE) or "",
+        actor=actor,
+        now=now,
+        severity=Severity(selected(values, blocks.B_SEVERITY) or "sev3"),
+        commander=user_value(values, blocks.B_COMMANDER),
+        owner=user_value(values, blocks.B_OWNER),
+        public_title=text_value(values, blocks.B_PUBLIC_TITLE),
+    )
+    if not created:
+        return f"Already declared a minute ago: {incident.ref}."
+    text = f"Declared {incident.ref} ({incident.severity.value})."
+    if message:
+        level = ComponentStatus(
+            selected(values, blocks.B_LEVEL) or ComponentStatus.PARTIAL_OUTAGE.value
+        )
+        svc.publish_update(
+            session,
+            settings,
+            incident,
+            message=message,
+            actor=actor,
+            now=now,
+            components={k: level for k in keys},
+            force=force,
+        )
+        text += (
+            f" It is on the public page; next update by {hhmm(incident.next_update_due)}."
+            if incident.next_update_due
+            else ""
+        )
+    return text
+
+
+def _update(
+    runtime: Runtime,
+    session: Session,
+    incident: Incident,
+    values: dict[str, dict[str, Any]],
+    actor: str,
+    force: bool,
+) -> str:
+    settings = runtime.settings
+    now = runtime.now()
+    current = {
+        link.component.key: link.status for link in svc.incident_components(session, incident)
+    }
+    changes: dict[str, ComponentStatus] = {}
+    for block in values:
+        if not block.startswith(blocks.COMPONENT_PREFIX):
+            continue
+        key = block[len(blocks.COMPONENT_PREFIX) :]
+        chosen = selected(values, block)
+        if chosen and chosen != blocks.NOT_AFFECTED and current.get(key) != chosen:
+            changes[key] = ComponentStatus(chosen)
+    public_title = text_value(values, blocks.B_PUBLIC_TITLE)
+    if public_title and public_title != incident.public_title:
+        svc.set_public_title(
+            session, settings, incident, title=public_title, actor=actor, now=now, force=force
+        )
+    next_minutes = selected(values, blocks.B_NEXT_IN)
+    status = IncidentStatus(selected(values, blocks.B_STATUS) or incident.status.value)
+    event = svc.publish_update(
+        session,
+        settings,
+        incident,
+        message=text_value(values, blocks.B_MESSAGE) or "",
+        actor=actor,
+        now=now,
+        status=status,
+        components=changes,
+        next_in=timedelta(minutes=int(next_minutes)) if next_minutes else None,
+        force=force,
+    )
+    due = incident.next_update_due
+    promise = f" Next update promised by {hhmm(due)}." if due else ""
+    return f"Published on {incident.ref} ({event.status}).{promise}"
+
+
+class _FieldError(InvalidInput):
+    def __init__(self, block: str, message: str) -> None:
+        super().__init__(message)
+        self.block = block
