@@ -14,7 +14,7 @@ from bot.config import load_settings
 from bot.db.engine import read_only
 from bot.runtime import Runtime
 from web.public import api
-from web.public import pagedata as views
+from web.public import loading as views
 from web.public.pagedata import PageData
 from web.public.snapshot import _ENV, HTML, JSON, Options, _json
 

@@ -36,7 +36,7 @@ def _rss_kib(field: str = "VmRSS") -> int:
 def measure(url: str, repeats: int) -> dict[str, float]:
     from bench.seed import COMPONENTS  # noqa: F401 - same settings as the seed
     from bot.db.engine import read_only
-    from web.public import pagedata as views
+    from web.public import loading as views
     from web.public.snapshot import Snapshot
 
     runtime = Runtime.create(bench_settings(url))
@@ -167,7 +167,7 @@ def profile(url: str, lines: int = 18) -> str:
     import pstats
 
     from bot.db.engine import read_only
-    from web.public import pagedata as views
+    from web.public import loading as views
     from web.public.snapshot import Snapshot
 
     runtime = Runtime.create(bench_settings(url))

@@ -9,7 +9,7 @@ from bot.db.models import ComponentStatus
 from bot.runtime import Runtime
 from tests.conftest import Clock
 from tests.factories import make_incident
-from web.public import pagedata as views
+from web.public import loading as views
 
 
 def _load(runtime: Runtime, clock: Clock, cache: views.ReplayCache | None) -> views.PageData:

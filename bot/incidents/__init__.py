@@ -27,6 +27,15 @@ from bot.incidents.queries import (
     open_incidents,
     timeline,
 )
+from bot.incidents.replay import (
+    Change,
+    PublishedUpdate,
+    Replay,
+    ReplayCache,
+    published_events,
+    replay,
+    replays,
+)
 from bot.incidents.updates import (
     DEFAULT_RESOLVED,
     NOTHING_NEW,
@@ -37,6 +46,13 @@ from bot.incidents.updates import (
 )
 
 __all__ = [
+    "Change",
+    "PublishedUpdate",
+    "Replay",
+    "ReplayCache",
+    "published_events",
+    "replay",
+    "replays",
     "CLI_ACTOR",
     "DEFAULT_RESOLVED",
     "NOTHING_NEW",

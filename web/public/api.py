@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from bot.incidents import PublishedUpdate
 from bot.text.times import iso
 from web.public.pagedata import (
     ComponentView,
     GroupView,
     IncidentView,
     PageData,
-    UpdateView,
 )
 
 LIST_LIMIT = 50  # incidents.json and scheduled-maintenances.json: the 50 most recent
@@ -98,7 +98,7 @@ def _positions(data: PageData) -> dict[str, int]:
     return positions
 
 
-def update(item: IncidentView, entry: UpdateView) -> dict[str, Any]:
+def update(item: IncidentView, entry: PublishedUpdate) -> dict[str, Any]:
     return {
         "id": entry.id,
         "status": entry.status,

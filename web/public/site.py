@@ -25,9 +25,10 @@ from starlette.routing import BaseRoute, Route
 from bot.db.engine import read_only
 from bot.db.models import KeyValue
 from bot.db.state import VERSION_KEY
+from bot.incidents import ReplayCache
 from bot.runtime import Runtime
 from web.public import api
-from web.public import pagedata as views
+from web.public.loading import load
 from web.public.snapshot import EMPTY_BODY, Options, Representation, Snapshot, unavailable
 
 log = logging.getLogger("flare.web.public")
@@ -63,7 +64,7 @@ class PublicSite:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._unavailable = unavailable()
-        self._replays = views.ReplayCache()  # touched only by _build, one at a time
+        self._replays = ReplayCache()  # touched only by _build, one at a time
 
     # --- database side (thread pool) ---------------------------------------------------
 
@@ -74,7 +75,7 @@ class PublicSite:
 
     def _build(self) -> Snapshot:
         with read_only(self.runtime.sessions) as session:
-            data = views.load(session, self.runtime.settings, self.runtime.now(), self._replays)
+            data = load(session, self.runtime.settings, self.runtime.now(), self._replays)
         return Snapshot(data, self.options)
 
     # --- event loop side ---------------------------------------------------------------

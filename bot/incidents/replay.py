@@ -1,0 +1,186 @@
+"""The one replay of what customers were told: an incident's public updates, oldest first,
+turned into the updates, statuses, component changes and impact that every public surface
+shows (page, API, feeds, mail and webhooks alike).
+
+Only public updates are read, and their text goes through the one scrubber, so nothing
+built from a replay can carry an internal note, a person or a Slack link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import EventKind, Incident, IncidentStatus, TimelineEvent
+from bot.text.scrub import public_text
+from bot.text.status import COMPONENT_RANK, STATUS_LABELS, ComponentStatus
+
+PUBLIC = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A component change published with an update (Statuspage's `affected_components`)."""
+
+    code: str  # the component's public id
+    name: str
+    old_status: str
+    new_status: str
+
+
+@dataclass(frozen=True)
+class PublishedUpdate:
+    id: str
+    status: str
+    body: str
+    at: datetime
+    affected: tuple[Change, ...]
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What customers were told about one incident, replayed from its public updates."""
+
+    updates: tuple[PublishedUpdate, ...]  # newest first
+    status: str
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    touched: tuple[str, ...]  # component ids, in order of first mention
+    levels: Mapping[str, ComponentStatus]  # the incident's level for each, as last told
+    worst: ComponentStatus | None  # the worst level it ever gave a component
+    updated_at: datetime
+
+
+def changes(data: Mapping[str, Any] | None, names: Mapping[str, str]) -> tuple[Change, ...]:
+    out = []
+    for change in (data or {}).get("affected_components") or []:
+        code = str(change.get("code", ""))
+        out.append(
+            Change(
+                code=code,
+                name=names.get(code, str(change.get("name", ""))),
+                old_status=str(change.get("old_status", "operational")),
+                new_status=str(change.get("new_status", "operational")),
+            )
+        )
+    return tuple(out)
+
+
+def replay(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
+    """Replay public update rows (`public_id`, `status`, `body`, `at`, `data`), oldest first."""
+    views = []
+    status = IncidentStatus.INVESTIGATING.value
+    monitoring_at = None
+    levels: dict[str, ComponentStatus] = {}
+    worst: ComponentStatus | None = None
+    for event in events:
+        status = (event.status or IncidentStatus(status)).value
+        if status == IncidentStatus.MONITORING and monitoring_at is None:
+            monitoring_at = event.at
+        affected = changes(event.data, names)
+        for change in affected:
+            try:
+                level = ComponentStatus(change.new_status)
+            except ValueError:
+                continue
+            levels[change.code] = level
+            if worst is None or COMPONENT_RANK[level] > COMPONENT_RANK[worst]:
+                worst = level
+        views.append(
+            PublishedUpdate(
+                id=event.public_id,
+                status=status,
+                body=public_text(event.body),
+                at=event.at,
+                affected=affected,
+            )
+        )
+    return Replay(
+        updates=tuple(reversed(views)),
+        status=status,
+        monitoring_at=monitoring_at,
+        resolved_at=events[-1].at if status == IncidentStatus.RESOLVED else None,
+        touched=tuple(levels),
+        levels=levels,
+        worst=worst,
+        updated_at=events[-1].at,
+    )
+
+
+_COLUMNS = (
+    TimelineEvent.incident_id,
+    TimelineEvent.public_id,
+    TimelineEvent.status,
+    TimelineEvent.body,
+    TimelineEvent.at,
+    TimelineEvent.data,
+)
+
+
+def published_events(session: Session, incident_id: int, *, upto: int | None = None) -> list[Any]:
+    """One incident's public updates, oldest first (up to event id `upto` if given)."""
+    query = (
+        select(*_COLUMNS)
+        .where(
+            TimelineEvent.incident_id == incident_id,
+            TimelineEvent.kind == EventKind.PUBLIC_UPDATE,
+        )
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    )
+    if upto is not None:
+        query = query.where(TimelineEvent.id <= upto)
+    return list(session.execute(query))
+
+
+class ReplayCache:
+    """Replays by incident, keyed by (latest public update id, component names): a rebuild
+    re-reads only incidents with a new public update."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[tuple[int, int], Replay]] = {}
+
+
+def replays(
+    session: Session, names: Mapping[str, str], cache: ReplayCache | None = None
+) -> dict[int, Replay]:
+    """Replays of every public incident with a public update; only changed ones are read."""
+    cache = cache if cache is not None else ReplayCache()
+    names_key = hash(tuple(sorted(names.items())))
+    latest = dict(
+        session.execute(
+            select(TimelineEvent.incident_id, func.max(TimelineEvent.id))
+            .join(Incident, Incident.id == TimelineEvent.incident_id)
+            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE, *PUBLIC)
+            .group_by(TimelineEvent.incident_id)
+        ).all()
+    )
+    keys = {incident_id: (int(last), names_key) for incident_id, last in latest.items()}
+    stale = [i for i, key in keys.items() if cache.entries.get(i, ((-1, 0), None))[0] != key]
+    if stale:
+        query = (
+            select(*_COLUMNS)
+            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE)
+            .order_by(TimelineEvent.at, TimelineEvent.id)
+        )
+        if len(stale) < len(keys):
+            query = query.where(TimelineEvent.incident_id.in_(stale))
+        else:
+            query = query.join(Incident, Incident.id == TimelineEvent.incident_id).where(*PUBLIC)
+        events: dict[int, list[Any]] = {}
+        for event in session.execute(query):
+            events.setdefault(event.incident_id, []).append(event)
+        for incident_id in stale:
+            if events.get(incident_id):
+                cache.entries[incident_id] = (keys[incident_id], replay(events[incident_id], names))
+    for incident_id in set(cache.entries) - set(keys):
+        del cache.entries[incident_id]  # no longer public (internal-only, or gone)
+    return {i: cache.entries[i][1] for i in keys if i in cache.entries}
