@@ -1,0 +1,86 @@
+"""`flare incident …` and `flare lint-public`: the `/incident` commands and the hygiene
+check from a shell, for when Slack itself is down.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from bot.cli.database import prepare
+from bot.cli.options import join_words, split_options
+from bot.commands.dispatch import PlainStyle, execute
+from bot.config import ConfigError, Settings, parse_duration
+from bot.errors import FlareError, HygieneBlocked, UsageError
+from bot.runtime import Runtime
+from bot.text import grammar
+
+
+def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
+    from bot.incidents import CLI_ACTOR
+
+    try:
+        options, rest = split_options(words, {"--as": True, "--force": False, "--next-in": True})
+        actor = options.get("--as", CLI_ACTOR)
+        if actor != CLI_ACTOR and grammar.parse_user(actor) is None:
+            raise UsageError(f"--as takes a Slack user ID like U012AB3CD, not {actor!r}.", "")
+        actor = grammar.parse_user(actor) or actor
+        next_in = (
+            parse_duration(options["--next-in"], name="--next-in")
+            if "--next-in" in options
+            else None
+        )
+        command = grammar.parse(join_words(rest), settings.component_keys())
+        if command.name == "declare" and not command.text:
+            raise UsageError("A title is needed on the command line.", grammar.usage("declare"))
+        prepare(settings)
+        runtime = Runtime.create(settings)
+        try:
+            with runtime.sessions.begin() as session:
+                reply = execute(
+                    session,
+                    settings,
+                    command,
+                    actor=actor,
+                    now=runtime.now(),
+                    style=PlainStyle(),
+                    force="--force" in options,
+                    next_in=next_in,
+                )
+        finally:
+            runtime.close()
+    except HygieneBlocked as blocked:
+        print(f"Not published: {blocked.message}.", file=sys.stderr)
+        for finding in blocked.findings:
+            print(
+                f"  {finding.kind} at {finding.start}-{finding.end} “{finding.text}”: "
+                f"{finding.advice}",
+                file=sys.stderr,
+            )
+        print("Fix the text, or add --force to publish anyway.", file=sys.stderr)
+        return 1
+    except UsageError as error:
+        print(error.message, file=sys.stderr)
+        if error.usage:
+            print(error.usage, file=sys.stderr)
+        return 2
+    except (FlareError, ConfigError) as error:
+        print(str(error) if isinstance(error, ConfigError) else error.message, file=sys.stderr)
+        return 1
+    print(reply.text)
+    return 0
+
+
+def cmd_lint_public(settings: Settings, status: str, jsonl: bool) -> int:
+    from bot.text.hygiene import lint_public
+
+    output, code = lint_public(
+        sys.stdin.read(),
+        status=status,
+        jsonl=jsonl,
+        deny=settings.hygiene_deny,
+        own_domains=settings.own_domains,
+    )
+    if output:
+        sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return code
