@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench venv format
+.PHONY: run test test-fast lint bench venv format
 
 venv: $(STAMP)
 
@@ -21,10 +21,15 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The fast part while developing: everything but the multi-process suites (marker `slow`).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: venv
 	$(BIN)/ruff format .

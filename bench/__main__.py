@@ -1,4 +1,4 @@
-"""`make bench`: every SPEC §9 benchmark, each against its baseline in the same run; prints a
+"""`make bench`: every performance target, each against its baseline in the same run; prints a
 table and writes docs/benchmarks.md (the machine, the date, every number, its baseline and
 the target it meets or misses).
 
@@ -95,7 +95,7 @@ def machine() -> dict[str, str]:
 
 
 def table(results: list[Result]) -> list[list[str]]:
-    rows = [["Bench", "Metric", "Value", "Baseline (same run)", "SPEC §9 target", "Verdict"]]
+    rows = [["Bench", "Metric", "Value", "Baseline (same run)", "Target", "Verdict"]]
     for result in results:
         if result.error:
             rows.append([result.name, "—", f"not run: {result.error}", "—", "—", "not run"])
@@ -122,7 +122,7 @@ def markdown(results: list[Result], info: dict[str, str], started: datetime, too
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; the whole run took {took / 60:.1f} minutes.",
         *(f"- {key}: {value}" for key, value in info.items()),
         "",
-        "## SPEC §9 targets",
+        "## Targets",
         "",
         *(f"{n}. {target}" for n, target in enumerate(SPEC_TARGETS, start=1)),
         "",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bench import common
 from bench.common import Result, ms, percentile
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 TARGET_P99 = 0.300
 SLOW = 2.0

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.db.engine import read_only
 from bot.runtime import Runtime
 from bot.slack import board
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 UPDATES = 50
 WINDOW = 10.0

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support import admin_dsn, scratch_database
+from tests.support.db import admin_dsn, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -57,7 +57,7 @@ class Config:
 
 @dataclass
 class Row:
-    """One number, its baseline in the same run, and the SPEC §9 target it is held to."""
+    """One number, its baseline in the same run, and the performance target it is held to."""
 
     bench: str
     metric: str

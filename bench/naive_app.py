@@ -1,5 +1,5 @@
 """The naive path, to show what the snapshot buys: every request opens a session, queries the
-page data (`web.views.load`) and renders the one representation asked for with the public
+page data (`web.public.loading.load`) and renders the one representation asked for with the public
 site's own template and JSON builder. No snapshot, no ETag, no gzip.
 """
 

@@ -17,8 +17,8 @@ from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import KeyValue, OutboxMessage
 from bot.db.state import HEARTBEAT_KEY
 from bot.incidents import reminders
-from tests.fakeslack import FakeSlack
-from tests.support import seed_due_incidents
+from tests.support.db import seed_due_incidents
+from tests.support.fakeslack import FakeSlack
 
 LEAD = timedelta(minutes=5)
 TARGET_LATE = 10.0

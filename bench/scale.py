@@ -152,7 +152,8 @@ def run(cfg: common.Config) -> Result:
     result.notes.append(
         f"SQLite. The history beyond the first {base_n} incidents is copied from the seeded "
         f"rows, each copy shifted 85 days further back (seeding took {seeded:.0f} s). Rebuild = "
-        "`web.views.load` in a read-only session + `web.snapshot.Snapshot(data)` (every eager "
+        "`web.public.loading.load` in a read-only session + "
+        "`web.public.snapshot.Snapshot(data)` (every eager "
         f"representation, identity and gzip), median of {repeats} rebuilds after the first in "
         "a fresh process, with the replay cache a running process keeps; memory is that "
         "process's resident set after the first build, kept alive."

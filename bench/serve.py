@@ -1,4 +1,4 @@
-"""Run a bench app under uvicorn with exactly the settings `flare web` uses (bot/cli.py
+"""Run a bench app under uvicorn with exactly the settings `flare web` uses (bot/cli/serve.py
 `cmd_serve`), so a comparison differs only in the application.
 
     python -m bench.serve MODULE:FACTORY --port N
@@ -11,7 +11,7 @@ import logging
 
 import uvicorn
 
-# Keep in step with bot/cli.py cmd_serve: one worker, info logging (access log on),
+# Keep in step with bot/cli/serve.py cmd_serve: one worker, info logging (access log on),
 # proxy headers, graceful shutdown.
 SERVER_SETTINGS = {
     "factory": True,

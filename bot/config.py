@@ -14,9 +14,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.text import durations
+
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 DEFAULT_CADENCE = "sev1=15m,sev2=20m,sev3=30m,sev4=30m"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh])\s*$", re.IGNORECASE)
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -25,24 +26,11 @@ class ConfigError(Exception):
 
 
 def parse_duration(text: str, *, name: str = "duration") -> timedelta:
-    """`15m`, `30s`, `1h`, `1.5h` → timedelta. Durations everywhere take s, m, h."""
-    match = _DURATION.match(text or "")
-    if not match:
-        raise ConfigError(f"{name}: {text!r} is not a duration like 30s, 15m or 1h")
-    amount, unit = float(match.group(1)), match.group(2).lower()
-    seconds = amount * {"s": 1, "m": 60, "h": 3600}[unit]
-    if seconds <= 0:
-        raise ConfigError(f"{name}: {text!r} must be longer than zero")
-    return timedelta(seconds=seconds)
-
-
-def format_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
+    """A duration from configuration (`15m`, `30s`, `1h`, `30d`); ConfigError naming `name`."""
+    try:
+        return durations.parse_duration(text, name=name)
+    except durations.DurationError as error:
+        raise ConfigError(str(error)) from None
 
 
 def parse_cadence(text: str) -> dict[str, timedelta]:

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.text.hygiene import Finding
-
 
 class FlareError(Exception):
     """A refusal with a clear message; the transaction is rolled back, nothing changes."""
@@ -35,12 +29,3 @@ class UsageError(FlareError):
     def __init__(self, message: str, usage: str) -> None:
         super().__init__(message)
         self.usage = usage
-
-
-class HygieneBlocked(FlareError):
-    """Public text has findings; the author fixes it or publishes anyway (`force`)."""
-
-    def __init__(self, findings: Sequence[Finding], text: str) -> None:
-        super().__init__(f"{len(findings)} thing(s) in this update may not belong on a public page")
-        self.findings = list(findings)
-        self.text = text

@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
-from bot.incidents import sweeps
+from bot.incidents import sweep
 from bot.runtime import Runtime
 
 log = logging.getLogger("flare.worker")
@@ -26,7 +26,7 @@ DRAIN_INTERVAL = timedelta(milliseconds=250)
 def run_sweep(runtime: Runtime) -> None:
     try:
         with runtime.sessions.begin() as session:
-            sweeps.sweep(session, runtime.settings, runtime.now())
+            sweep(session, runtime.settings, runtime.now())
     except OperationalError as error:  # database restarting: try again next tick
         log.warning("sweep skipped, database unavailable: %s", error.orig)
 

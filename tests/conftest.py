@@ -18,7 +18,7 @@ from bot.db.migrate import upgrade
 from bot.db.models import Base
 from bot.incidents import sync_components
 from bot.runtime import Runtime
-from tests.support import scratch_database
+from tests.support.db import scratch_database
 
 PG_URL = os.environ.get("FLARE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)

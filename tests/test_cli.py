@@ -111,7 +111,7 @@ def test_cli_bad_configuration_is_one_line(tmp_path: Path):
     result = flare("incident", "list", cwd=tmp_path, env={"FLARE_TICK": "often"})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "flare: configuration error: FLARE_TICK: 'often' is not a duration like 30s, 15m or 1h"
+        "flare: configuration error: FLARE_TICK: 'often' is not a duration like 30s, 15m, 1h or 30d"
     ]
 
 

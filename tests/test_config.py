@@ -1,4 +1,4 @@
-"""Configuration of SPEC §3: defaults, parsing, and one clear line for a bad value."""
+"""Configuration (README "Configuration"): defaults, parsing, and one clear line for a bad value."""
 
 from __future__ import annotations
 

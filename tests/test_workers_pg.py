@@ -1,4 +1,5 @@
-"""Real `flare worker` processes on PostgreSQL (SPEC §8): no duplicate reminders, nothing lost.
+"""Real `flare worker` processes on PostgreSQL: no duplicate reminders, nothing lost
+(docs/operations.md).
 
 These tests start the console script as subprocesses against a fake Slack on 127.0.0.1 and
 the shared PostgreSQL. Workers read the wall clock, so incidents are written straight into
@@ -26,8 +27,8 @@ from bot.db.models import KeyValue, OutboxMessage
 from bot.db.state import HEARTBEAT_KEY, get_state
 from bot.incidents import reminders
 from tests.conftest import _truncate_pg
-from tests.fakeslack import FakeSlack
-from tests.support import seed_due_incidents
+from tests.support.db import seed_due_incidents
+from tests.support.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.slow
 

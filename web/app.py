@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 
 from bot.config import load_settings
 from bot.runtime import Runtime
+from bot.slack.http import start_socket_mode, stop_socket_mode
 from web import health, slack_http, subscriptions
 from web.public import site as public
 
@@ -32,11 +33,11 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
             from bot.worker import start_scheduler
 
             scheduler = start_scheduler(runtime)
-        socket_mode = slack_http.start_socket_mode(runtime)
+        socket_mode = start_socket_mode(runtime)
         try:
             yield
         finally:
-            slack_http.stop_socket_mode(socket_mode)
+            stop_socket_mode(socket_mode)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await public.stop(app)

@@ -11,9 +11,10 @@ from bot.cli.database import prepare
 from bot.cli.options import join_words, split_options
 from bot.commands.dispatch import PlainStyle, execute
 from bot.config import ConfigError, Settings, parse_duration
-from bot.errors import FlareError, HygieneBlocked, UsageError
+from bot.errors import FlareError, UsageError
 from bot.runtime import Runtime
 from bot.text import grammar
+from bot.text.hygiene import HygieneBlocked
 
 
 def cmd_incident(settings: Settings, words: Sequence[str]) -> int:

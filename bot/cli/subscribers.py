@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.subscribers.operators import label, list_subscribers, remove, status_of
+from bot.subscribers import label, list_subscribers, remove, status_of
 
 
 def cli(settings: Settings, action: str, target: str | None) -> int:

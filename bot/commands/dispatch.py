@@ -17,7 +17,6 @@ from bot import incidents as svc
 from bot.config import Settings
 from bot.db.models import EventKind, Incident, TimelineEvent
 from bot.errors import InvalidInput
-from bot.incidents import maintenance
 from bot.text import times
 from bot.text.grammar import Command, usage
 from bot.text.times import hhmm
@@ -168,7 +167,7 @@ def execute(
         return Reply(f"{component.name}: {change[0]} → {change[1]}")
     if name == "maintenance":
         assert command.starts_at and command.duration and command.text
-        window = maintenance.schedule(
+        window = svc.schedule_maintenance(
             session,
             title=command.text,
             starts_at=command.starts_at,

@@ -60,10 +60,3 @@ def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.connection(execution_options={"flare_readonly": True})
         yield session
         session.rollback()
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One short unit of work: commit on success, roll back on any error."""
-    with factory.begin() as session:
-        yield session

@@ -19,6 +19,8 @@ from bot.incidents.lifecycle import (
     set_severity,
     snooze,
 )
+from bot.incidents.maintenance import schedule as schedule_maintenance
+from bot.incidents.maintenance import upcoming_and_active as open_maintenances
 from bot.incidents.promises import PromiseRecord, expire_promises, promise_record
 from bot.incidents.queries import (
     components_by_key,
@@ -27,6 +29,7 @@ from bot.incidents.queries import (
     open_incidents,
     timeline,
 )
+from bot.incidents.reminders import is_stale as reminder_is_stale
 from bot.incidents.replay import (
     Change,
     PublishedUpdate,
@@ -36,6 +39,7 @@ from bot.incidents.replay import (
     replay,
     replays,
 )
+from bot.incidents.sweeps import sweep
 from bot.incidents.updates import (
     DEFAULT_RESOLVED,
     NOTHING_NEW,
@@ -46,6 +50,10 @@ from bot.incidents.updates import (
 )
 
 __all__ = [
+    "open_maintenances",
+    "reminder_is_stale",
+    "schedule_maintenance",
+    "sweep",
     "Change",
     "PublishedUpdate",
     "Replay",

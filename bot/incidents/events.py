@@ -81,6 +81,7 @@ def notify_subscribers(
     status: str | None = None,
 ) -> None:
     """One fan-out row per public notice; the subscribers' drain expands it (bot.subscribers)."""
+    payload: dict[str, int | str | None]
     if event_id is not None:
         key, payload = f"fanout:update:{event_id}", {"event_id": event_id}
     else:

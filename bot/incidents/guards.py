@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.db.models import Incident, IncidentStatus
-from bot.errors import HygieneBlocked, InvalidInput
-from bot.text.hygiene import check_public_text
+from bot.errors import InvalidInput
+from bot.text.hygiene import HygieneBlocked, check_public_text
 
 
 def require_open(incident: Incident) -> None:

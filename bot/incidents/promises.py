@@ -43,14 +43,6 @@ class PromiseRecord:
         return f"{self.kept}/{self.total} updates on time" if self.total else "no promises yet"
 
 
-def escalation_times(due: datetime, now: datetime) -> list[datetime]:
-    """Escalation slots from the promise up to now, one every ten minutes while overdue."""
-    if now < due:
-        return []
-    count = int((now - due) / ESCALATION_REPEAT) + 1
-    return [due + ESCALATION_REPEAT * i for i in range(count)]
-
-
 def promise_record(session: Session, incident: Incident) -> PromiseRecord:
     rows = session.execute(
         select(Promise.kept, func.count())

@@ -10,7 +10,6 @@ from bot.outbox.queue import (
     enqueue_many,
     mark_failed,
     mark_sent,
-    pending_for,
     renew,
 )
 
@@ -23,6 +22,5 @@ __all__ = [
     "kinds",
     "mark_failed",
     "mark_sent",
-    "pending_for",
     "renew",
 ]

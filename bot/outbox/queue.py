@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import OutboxMessage
@@ -198,18 +198,3 @@ def backlog(session: Session, *, kinds: Sequence[str] | None = None) -> int:
     if kinds:
         query = query.where(OutboxMessage.kind.in_(kinds))
     return int(session.scalar(query) or 0)
-
-
-def pending_for(session: Session, incident_id: int) -> list[OutboxMessage]:
-    return list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(
-                and_(
-                    OutboxMessage.incident_id == incident_id,
-                    OutboxMessage.sent_at.is_(None),
-                )
-            )
-            .order_by(OutboxMessage.id)
-        )
-    )

@@ -23,7 +23,6 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.db.state import last_sweep
-from bot.incidents import maintenance
 from bot.slack.blocks import (
     LEVEL_LABELS,
     Block,
@@ -134,7 +133,7 @@ def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
             ends_at=m.ends_at,
             keys=tuple(m.component_keys),
         )
-        for m in maintenance.upcoming_and_active(session)
+        for m in svc.open_maintenances(session)
         if m.status != MaintenanceStatus.COMPLETED
     ]
     last = last_sweep(session)

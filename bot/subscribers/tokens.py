@@ -1,9 +1,10 @@
 """Signed, optionally expiring tokens for subscription links, and the key that signs them.
 
-A token is `base64url(json).base64url(hmac-sha256)`; the JSON names its purpose so a
-confirmation token can never be replayed as an unsubscribe token. The key is
-`FLARE_SECRET_KEY`, or one generated on first use and kept in the state table, so every
-process (web and worker) signs with the same key without configuration.
+Signing is itsdangerous's `URLSafeSerializer`: compact JSON, base64url, an HMAC with the
+purpose as salt, so a confirmation token can never be replayed as an unsubscribe token.
+The expiry rides inside the signed payload and is checked against Flare's injected clock.
+The key is `FLARE_SECRET_KEY`, or one generated on first use and kept in the state table,
+so every process (web and worker) signs with the same key without configuration.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,8 @@ from bot.db.models import KeyValue
 from bot.db.state import get_state
 
 SECRET_STATE_KEY = "secret_key"
+TOKEN_LIMIT = 2000
+PURPOSES = ("confirm", "unsubscribe")
 
 
 class BadToken(Exception):
@@ -54,12 +58,8 @@ def derive(key: bytes, purpose: str) -> bytes:
     return hmac.new(key, purpose.encode(), hashlib.sha256).digest()
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _serializer(key: bytes, purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(derive(key, "token"), salt=f"flare:{purpose}")
 
 
 def sign(
@@ -70,33 +70,53 @@ def sign(
     now: datetime,
     ttl: timedelta | None = None,
 ) -> str:
-    body: dict[str, Any] = {"p": purpose, **subject}
+    body: dict[str, Any] = dict(subject)
     if ttl is not None:
         body["e"] = int((now + ttl).timestamp())
-    raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
-    mac = hmac.new(derive(key, "token"), raw, hashlib.sha256).digest()
-    return f"{_b64(raw)}.{_b64(mac)}"
+    return str(_serializer(key, purpose).dumps(body))
 
 
 def verify(key: bytes, token: str, purpose: str, *, now: datetime) -> dict[str, Any]:
     """The token's subject; raises BadToken for anything but a valid, current token."""
-    head, dot, tail = token.partition(".")
-    if not dot or len(token) > 2000:
+    if not token or len(token) > TOKEN_LIMIT:
         raise BadToken("malformed")
     try:
-        raw, mac = _unb64(head), _unb64(tail)
-    except (binascii.Error, ValueError) as error:
-        raise BadToken("malformed") from error
-    expected = hmac.new(derive(key, "token"), raw, hashlib.sha256).digest()
-    if not hmac.compare_digest(mac, expected):
-        raise BadToken("bad signature")
+        body = _serializer(key, purpose).loads(token)
+    except BadData:
+        if any(_valid(key, token, other) for other in PURPOSES if other != purpose):
+            raise BadToken("signed for another purpose") from None
+        body = _legacy(key, token, purpose)
+    if not isinstance(body, dict):
+        raise BadToken("malformed")
+    expires = body.pop("e", None)
+    if expires is not None and (
+        not isinstance(expires, int | float) or now.timestamp() > float(expires)
+    ):
+        raise BadToken("expired")
+    return body
+
+
+def _valid(key: bytes, token: str, purpose: str) -> bool:
     try:
+        _serializer(key, purpose).loads(token)
+    except BadData:
+        return False
+    return True
+
+
+def _legacy(key: bytes, token: str, purpose: str) -> dict[str, Any]:
+    """Tokens signed before itsdangerous (`b64(json).b64(hmac)`, purpose inside): unsubscribe
+    links in mail already sent must keep working."""
+    head, dot, tail = token.partition(".")
+    try:
+        raw = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
+        mac = base64.urlsafe_b64decode(tail + "=" * (-len(tail) % 4))
+        expected = hmac.new(derive(key, "token"), raw, hashlib.sha256).digest()
+        if not dot or not hmac.compare_digest(mac, expected):
+            raise BadToken("bad signature")
         body = json.loads(raw)
-    except ValueError as error:
+    except (binascii.Error, ValueError) as error:
         raise BadToken("malformed") from error
     if not isinstance(body, dict) or body.pop("p", None) != purpose:
         raise BadToken("wrong purpose")
-    expires = body.pop("e", None)
-    if expires is not None and now.timestamp() > float(expires):
-        raise BadToken("expired")
     return body

@@ -8,8 +8,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.config import ConfigError, parse_duration
 from bot.errors import UsageError
+from bot.text.durations import DurationError, parse_duration
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 
 USAGE: dict[str, str] = {
@@ -247,7 +247,7 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
             raise fail(f"{tokens[1].value!r} is not a UTC time like 2026-12-01T02:00Z.")
         try:
             duration = parse_duration(tokens[2].value, name="duration")
-        except ConfigError:
+        except DurationError:
             raise fail(f"{tokens[2].value!r} is not a duration like 2h or 90m.") from None
         index, chosen = 3, tuple[str, ...]()
         items = [i.strip().lower() for i in tokens[3].value.split(",")]

@@ -1,4 +1,6 @@
-"""Public-update hygiene: find what does not belong on a public status page (SPEC §6).
+"""Public-update hygiene: find what does not belong on a public status page
+(docs/hygiene.md).
+
 
 Pure and stdlib-only. The check reports spans and never rewrites the text: the author fixes
 it or publishes anyway. Precision matters as much as recall, so neutral facts (HTTP status
@@ -15,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from bot.errors import FlareError
 from bot.text import hygiene_patterns as pat
 
 STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
@@ -39,6 +42,15 @@ class Finding:
             "text": self.text,
             "advice": self.advice,
         }
+
+
+class HygieneBlocked(FlareError):
+    """Public text has findings; the author fixes it or publishes anyway (`force`)."""
+
+    def __init__(self, findings: Sequence[Finding], text: str) -> None:
+        super().__init__(f"{len(findings)} thing(s) in this update may not belong on a public page")
+        self.findings = list(findings)
+        self.text = text
 
 
 def check_public_text(
@@ -85,7 +97,7 @@ def lint_public(
     deny: Sequence[str] = (),
     own_domains: Sequence[str] = (),
 ) -> tuple[str, int]:
-    """Implement ``flare lint-public`` (SPEC §2): return (stdout text, exit code).
+    """Implement ``flare lint-public`` (README "The CLI"): return (stdout text, exit code).
 
     Plain mode prints one JSON line per finding. With ``jsonl`` each input line is
     ``{"text": ..., "status": ...}`` and each gets one output line, ``{"findings": [...]}`` or

@@ -233,7 +233,7 @@ _BLAME_AFTER = (
     r"pushed a bad|deployed a bad|shipped a bad|made a mistake|mistake|fault|took (?:us|our)|"
     r"took down|brought down|knocked|is blocking|are blocking|throttl\w+)"
 )
-# "Our provider" on its own points at somebody else (SPEC §6) ...
+# "Our provider" on its own points at somebody else (docs/hygiene.md) ...
 PROVIDER_MENTION = re.compile(
     r"\bour\s+(?:[\w-]+\s+){0,3}?(?:providers?|vendors?|suppliers?|isps?|hosting company)"
     r"(?:'s?)?(?![\w-])"

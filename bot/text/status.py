@@ -104,7 +104,7 @@ def impact(worst_level: ComponentStatus | None) -> str:
 
 
 def neutral_title(names: Sequence[str], worst_level: ComponentStatus | None) -> str:
-    """The public title of an incident without one (SPEC §4): never the internal title."""
+    """The public title of an incident without one (README "Slack"): never the internal title."""
     if not names or worst_level is None or worst_level == ComponentStatus.OPERATIONAL:
         return "Service disruption"
     return f"{LEVEL_LABELS[worst_level]}: {', '.join(names)}"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _truncate_pg
-from tests.fakeslack import FakeSlack
 from tests.faults.procs import STATS, Cluster
+from tests.support.fakeslack import FakeSlack
 
 
 @pytest.fixture
@@ -25,6 +25,14 @@ def cluster(pg_url: str, fake: FakeSlack, tmp_path: Path) -> Iterator[Cluster]:
     group = Cluster(pg_url, fake, tmp_path)
     yield group
     group.stop_all()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every fault-suite test runs real processes: `slow` (make test-fast skips them)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

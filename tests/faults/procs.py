@@ -36,7 +36,7 @@ from bot.config import Settings, load_settings
 from bot.db.engine import make_engine, make_session_factory, read_only
 from bot.db.models import OutboxMessage, TimelineEvent
 from bot.slack import board
-from tests.fakeslack import Call, FakeSlack, Message
+from tests.support.fakeslack import Call, FakeSlack, Message
 
 ROOT = Path(__file__).resolve().parents[2]
 FLARE = ROOT / ".venv" / "bin" / "flare"

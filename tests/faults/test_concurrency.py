@@ -28,7 +28,7 @@ from tests.faults.procs import (
     wait_until,
 )
 from tests.faults.scenario import check_database, run_scripts
-from tests.support import seed_due_incidents
+from tests.support.db import seed_due_incidents
 
 pytestmark = pytest.mark.slow
 

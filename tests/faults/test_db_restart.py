@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from bot.db.migrate import upgrade
 from bot.db.models import TimelineEvent
-from tests.fakeslack import FakeSlack
 from tests.faults.pgcluster import ThrowawayPostgres
 from tests.faults.procs import STATS, USERS, Cluster, audit, board_edits_doubled, wait_until
+from tests.support.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.slow
 

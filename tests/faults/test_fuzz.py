@@ -26,10 +26,10 @@ from bot.db.models import Base
 from bot.incidents import sync_components
 from bot.runtime import Runtime
 from tests.conftest import COMPONENTS, _truncate_pg
-from tests.factories import make_incident
-from tests.fakeslack import FakeSlack
 from tests.faults.procs import CHANNEL, SECRET, STATS
-from tests.publicdata import HOT
+from tests.support.factories import make_incident
+from tests.support.fakeslack import FakeSlack
+from tests.support.publicdata import HOT
 from web.app import create_app
 
 with warnings.catch_warnings():

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from tests.fakeslack import FakeSlack
 from tests.faults.procs import STATS, Cluster, audit, board_edits_doubled, wait_until
 from tests.faults.scenario import check_database, run_scripts
+from tests.support.fakeslack import FakeSlack
 
 pytestmark = pytest.mark.slow
 

@@ -132,8 +132,8 @@ class ThreadPosts(Poster):
             )
 
     def _check_stale(self, job: SlackJob) -> None:
-        from bot.incidents import reminders
+        from bot.incidents import reminder_is_stale
 
         with read_only(self.runtime.sessions) as session:
-            if reminders.is_stale(session, job.payload, self.runtime.now()):
+            if reminder_is_stale(session, job.payload, self.runtime.now()):
                 raise Dropped("stale")

@@ -10,12 +10,13 @@ from typing import Any
 
 from bot import incidents as svc
 from bot.commands.dispatch import RESPONDER_ONLY, execute
-from bot.errors import FlareError, HygieneBlocked, UsageError
+from bot.errors import FlareError, UsageError
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
 from bot.slack.listeners.replies import STYLE, Ack, error_text
 from bot.slack.responders import ResponderDirectory
 from bot.text.grammar import parse, usage
+from bot.text.hygiene import HygieneBlocked
 
 
 def with_usage(error: FlareError, sub: str | None) -> dict[str, Any]:

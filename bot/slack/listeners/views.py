@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from bot import incidents as svc
 from bot.commands.dispatch import hhmm
 from bot.db.models import ComponentStatus, Incident, IncidentStatus, Severity
-from bot.errors import FlareError, HygieneBlocked, InvalidInput
+from bot.errors import FlareError, InvalidInput
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
 from bot.slack.ids import SlackId
 from bot.slack.listeners.forms import multi, selected, text_value, user_value, values_of
 from bot.slack.listeners.replies import Ack, findings_text
 from bot.slack.responders import ResponderDirectory
+from bot.text.hygiene import HygieneBlocked
 
 
 def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any]) -> Ack:

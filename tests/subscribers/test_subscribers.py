@@ -3,6 +3,10 @@ fan-out rows, and the operator views (`/incident subscribers`, `flare subscriber
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from datetime import timedelta
 
 import pytest
@@ -18,8 +22,8 @@ from bot.incidents import maintenance as mnt
 from bot.runtime import Runtime
 from bot.subscribers import deliveries, tokens
 from tests.conftest import Clock, with_settings
-from tests.factories import make_incident
-from tests.mailbox import SmtpServer, TestClient, smtp
+from tests.support.factories import make_incident
+from tests.support.mailbox import SmtpServer, TestClient, smtp
 from web import subscriptions
 
 __all__ = ["smtp"]
@@ -65,6 +69,20 @@ def test_subscribers_tokens_are_signed_scoped_and_expire(clock: Clock):
         tokens.verify(key, token, "confirm", now=clock() + timedelta(hours=49))
     with pytest.raises(tokens.BadToken):
         tokens.verify(key, "garbage", "confirm", now=clock())
+
+
+def test_subscribers_tokens_signed_before_itsdangerous_still_unsubscribe(clock: Clock):
+    """Unsubscribe links in mail sent by earlier versions keep working."""
+    key = b"k" * 32
+    raw = json.dumps({"p": "unsubscribe", "s": "abc"}, separators=(",", ":"), sort_keys=True)
+    mac = hmac.new(tokens.derive(key, "token"), raw.encode(), hashlib.sha256).digest()
+    b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()  # noqa: E731
+    legacy = f"{b64(raw.encode())}.{b64(mac)}"
+    assert tokens.verify(key, legacy, "unsubscribe", now=clock()) == {"s": "abc"}
+    with pytest.raises(tokens.BadToken, match="purpose"):
+        tokens.verify(key, legacy, "confirm", now=clock())
+    with pytest.raises(tokens.BadToken):
+        tokens.verify(b"other" * 8, legacy, "unsubscribe", now=clock())
 
 
 def test_subscribers_secret_key_is_generated_once_and_shared(runtime: Runtime):

@@ -11,9 +11,9 @@ import pytest
 
 from bot.runtime import Runtime
 from tests.conftest import Clock
-from tests.publicdata import client, seed
+from tests.support.publicdata import client, seed
 
-SAMPLES = Path(__file__).parent / "data" / "statuspage"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "statuspage"
 ROUTES = {
     "summary": "/api/v2/summary.json",
     "status": "/api/v2/status.json",

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.runtime import Runtime
 from tests.conftest import Clock
-from tests.publicdata import client, seed
+from tests.support.publicdata import client, seed
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 PAGE_KEYS = ["id", "name", "url", "time_zone", "updated_at"]

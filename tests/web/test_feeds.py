@@ -6,7 +6,7 @@ import feedparser
 
 from bot.runtime import Runtime
 from tests.conftest import Clock
-from tests.publicdata import client, seed
+from tests.support.publicdata import client, seed
 
 
 def _feeds(runtime: Runtime) -> tuple[feedparser.FeedParserDict, feedparser.FeedParserDict]:

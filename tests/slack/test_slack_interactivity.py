@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.slack.ids import BUTTONS, MODALS, SlackId
-from tests.slackutil import (  # noqa: F401
+from tests.support.slackutil import (  # noqa: F401
     ALICE,
     BOB,
     CAROL,

@@ -26,8 +26,8 @@ from bot.subscribers.smtp import Mailer, SmtpConfig, Throttle
 from bot.subscribers.webhooks import verify_signature
 from bot.worker import background_jobs
 from tests.conftest import COMPONENTS, Clock, with_settings
-from tests.factories import make_incident
-from tests.mailbox import (
+from tests.support.factories import make_incident
+from tests.support.mailbox import (
     Receiver,
     SmtpServer,
     TestClient,

@@ -9,7 +9,7 @@ import time
 
 from bot.incidents import sweeps
 from bot.slack.delivery.sender import SlackSender
-from tests.slackutil import BOB, Slack, client_for, fake, slack  # noqa: F401
+from tests.support.slackutil import BOB, Slack, client_for, fake, slack  # noqa: F401
 
 
 def _post_calls(slack: Slack) -> int:

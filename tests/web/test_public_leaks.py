@@ -11,7 +11,7 @@ from bot import incidents as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus
 from tests.conftest import Clock
-from tests.publicdata import client
+from tests.support.publicdata import client
 from web.public.site import HOT_PATHS
 
 canary = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=14, max_size=20)

@@ -20,9 +20,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from tests.fakeslack import FakeSlack, RemoteFakeSlack
+from tests.support.fakeslack import FakeSlack, RemoteFakeSlack
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TS_RE = re.compile(r"^\d{10}\.\d{6}$")
 
 

@@ -17,6 +17,8 @@ from bot import incidents as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 
+pytestmark = pytest.mark.slow  # a real server process (make test-fast skips it)
+
 CONFIG = """
 [page]
 name = "Acme"

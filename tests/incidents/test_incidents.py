@@ -1,4 +1,4 @@
-"""The incident domain of SPEC §4, on SQLite and PostgreSQL."""
+"""The incident domain, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.db.state import current_version
-from bot.errors import HygieneBlocked, InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.runtime import Runtime
+from bot.text.hygiene import HygieneBlocked
 from tests.conftest import Clock, with_settings
-from tests.factories import make_incident
+from tests.support.factories import make_incident
 
 PARTIAL = ComponentStatus.PARTIAL_OUTAGE
 MAJOR = ComponentStatus.MAJOR_OUTAGE

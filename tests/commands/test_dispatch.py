@@ -9,7 +9,7 @@ from bot.errors import NotAllowed
 from bot.runtime import Runtime
 from bot.text.grammar import parse
 from tests.conftest import Clock, with_settings
-from tests.factories import make_incident
+from tests.support.factories import make_incident
 
 
 def _run(runtime: Runtime, clock: Clock, text: str, actor: str) -> str:

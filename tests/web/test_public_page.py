@@ -15,7 +15,7 @@ from bot.incidents import maintenance
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 from tests.conftest import Clock
-from tests.publicdata import client, seed
+from tests.support.publicdata import client, seed
 from web.public import uptime
 
 XSS = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;"

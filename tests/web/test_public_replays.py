@@ -8,7 +8,7 @@ from bot.db.engine import read_only
 from bot.db.models import ComponentStatus
 from bot.runtime import Runtime
 from tests.conftest import Clock
-from tests.factories import make_incident
+from tests.support.factories import make_incident
 from web.public import loading as views
 
 

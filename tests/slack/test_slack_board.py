@@ -11,7 +11,7 @@ from bot.db.state import heartbeat
 from bot.slack import board
 from bot.slack.delivery.sender import SlackSender
 from tests.conftest import START
-from tests.slackutil import BOB, CHANNEL, Slack, fake, slack  # noqa: F401
+from tests.support.slackutil import BOB, CHANNEL, Slack, fake, slack  # noqa: F401
 
 
 def test_slack_board_shows_what_support_needs(slack: Slack):

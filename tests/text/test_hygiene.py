@@ -1,4 +1,4 @@
-"""Public-update hygiene (SPEC §6) and `flare lint-public` (SPEC §2)."""
+"""Public-update hygiene and `flare lint-public` (docs/hygiene.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.text.hygiene import KINDS, STATUSES, Finding, check_public_text, lint_public
 
-CORPUS = Path(__file__).parent / "data" / "hygiene_corpus.jsonl"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "hygiene_corpus.jsonl"
 DENY = ("db-prod-*", "kafka-*", "payments-worker")
 OWN = ("acme.com", "status.acme.com")
 
@@ -496,7 +496,7 @@ def test_hygiene_adversarial_long_inputs_stay_fast():
 
 # --- the held-out set -----------------------------------------------------------------------
 
-HOLDOUT = Path(__file__).parent / "data" / "hygiene_holdout.jsonl"
+HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "hygiene_holdout.jsonl"
 
 
 def test_hygiene_holdout_catch_rate_and_false_alarm_rate():

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.slackutil import ALICE, BOB, CAROL, Slack, fake, sign, slack  # noqa: F401
+from tests.support.slackutil import ALICE, BOB, CAROL, Slack, fake, sign, slack  # noqa: F401
 
 
 def test_slack_full_incident_from_declare_to_resolve(slack: Slack):

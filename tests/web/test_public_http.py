@@ -15,7 +15,7 @@ from bot.db.engine import make_engine, make_session_factory
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 from tests.conftest import Clock
-from tests.publicdata import HOT, client, seed, site
+from tests.support.publicdata import HOT, client, seed, site
 from web.public.site import accepts_gzip, etag_matches
 
 CACHE = "public, max-age=10, stale-while-revalidate=30, stale-if-error=86400"

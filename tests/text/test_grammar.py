@@ -1,4 +1,4 @@
-"""The `/incident` grammar of SPEC §5, shared by Slack and the CLI."""
+"""The `/incident` grammar (README "Slack"), shared by Slack and the CLI."""
 
 from __future__ import annotations
 

@@ -15,10 +15,12 @@ from playwright.sync_api import sync_playwright
 
 from bot.runtime import Runtime
 from tests.conftest import Clock
-from tests.publicdata import Scenario, seed
+from tests.support.publicdata import Scenario, seed
 from web.app import create_app
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+pytestmark = pytest.mark.slow  # a real server process (make test-fast skips it)
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

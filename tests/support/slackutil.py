@@ -20,7 +20,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from bot.runtime import Runtime
 from bot.slack.delivery.sender import SlackSender
 from tests.conftest import Clock, with_settings
-from tests.fakeslack import FakeSlack, Message
+from tests.support.fakeslack import FakeSlack, Message
 from web import slack_http
 
 with warnings.catch_warnings():

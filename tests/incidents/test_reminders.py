@@ -1,4 +1,4 @@
-"""Update cadence (SPEC §4 the promise, §5 reminders): sweeps with an injected clock.
+"""Update cadence (docs/cadence.md: the promise and reminders): sweeps with an injected clock.
 
 Every test runs on SQLite and PostgreSQL. Time moves with `clock.advance`; nothing sleeps.
 The default cadence is sev2 = 20 minutes and the reminder lead 5 minutes; the clock starts
@@ -35,7 +35,7 @@ from bot.runtime import Runtime
 from bot.slack import board
 from bot.text.grammar import parse
 from tests.conftest import START, Clock, with_settings
-from tests.factories import make_incident
+from tests.support.factories import make_incident
 
 OWNER = "U0OWNER01"
 COMMANDER = "U0COMMAND"
