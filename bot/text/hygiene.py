@@ -1,7 +1,6 @@
 """Public-update hygiene: find what does not belong on a public status page
 (docs/hygiene.md).
 
-
 Pure and stdlib-only. The check reports spans and never rewrites the text: the author fixes
 it or publishes anyway. Precision matters as much as recall, so neutral facts (HTTP status
 classes, regions, times, versions, a provider named without blame, the company's own domains)
