@@ -8,7 +8,7 @@ Tests talk to it through the *real* ``slack_sdk.WebClient``::
         assert fake.channel_messages("C1")[0].text == "hi"
 
 It is a plain HTTP server on 127.0.0.1 (``ThreadingHTTPServer`` in a daemon thread), so other
-processes only need ``fake.url``.  ``python -m tests.fakeslack --port N [--record FILE]`` runs
+processes only need ``fake.url``.  ``python -m tests.support.fakeslack --port N [--record FILE]`` runs
 it in the foreground and prints the URL as its first stdout line.
 
 Routes:
@@ -1181,7 +1181,7 @@ class FakeSlack:
 class RemoteFakeSlack:
     """Drive a FakeSlack running in another process through its control endpoints.
 
-    ``url`` may be the server root or the ``/api/`` URL printed by ``python -m tests.fakeslack``.
+    ``url`` may be the server root or the ``/api/`` URL printed by ``python -m tests.support.fakeslack``.
     """
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
@@ -1258,7 +1258,7 @@ class RemoteFakeSlack:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.fakeslack", description="Run the fake Slack Web API server."
+        prog="python -m tests.support.fakeslack", description="Run the fake Slack Web API server."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

@@ -1,4 +1,4 @@
-"""Tests for tests/fakeslack.py, driven through the real slack_sdk WebClient."""
+"""Tests for tests/support/fakeslack.py, driven through the real slack_sdk WebClient."""
 
 from __future__ import annotations
 
@@ -579,7 +579,7 @@ def test_fakeslack_http_control_endpoints(fake: FakeSlack, client: WebClient) ->
 def test_fakeslack_cli_runs_in_separate_process_and_records(tmp_path: Path) -> None:
     record = tmp_path / "calls.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeslack", "--port", "0", "--record", str(record)],
+        [sys.executable, "-m", "tests.support.fakeslack", "--port", "0", "--record", str(record)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
