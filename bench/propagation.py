@@ -20,6 +20,7 @@ from bench.seed import bench_settings, write_config
 from bot import incidents as svc
 from bot.db.models import TimelineEvent
 from bot.runtime import Runtime
+from tests.support.factories import responder
 
 WEBS = 3
 TARGET = 2.0
@@ -50,7 +51,11 @@ def run(cfg: common.Config) -> Result:
                 common.flare_web(env, port, directory / f"web{n}.log")
             with runtime.sessions.begin() as session:
                 incident, _ = svc.declare(
-                    session, settings, title="Probe", actor="U0BENCH", now=datetime.now(UTC)
+                    session,
+                    settings,
+                    title="Probe",
+                    actor=responder("U0BENCH"),
+                    now=datetime.now(UTC),
                 )
                 number = incident.number
             served: list[float] = []
@@ -65,7 +70,7 @@ def run(cfg: common.Config) -> Result:
                         settings,
                         svc.get_incident(session, number),
                         message=f"We are investigating ({token}).",
-                        actor="U0BENCH",
+                        actor=responder("U0BENCH"),
                         now=datetime.now(UTC),
                         force=True,
                     )

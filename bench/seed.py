@@ -22,6 +22,7 @@ from bot.db.models import (
 from bot.db.state import bump_version
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
+from tests.support.factories import responder
 
 GROUPS = ["Platform", "Payments", "Messaging", "Data"]
 COMPONENTS = tuple(
@@ -68,7 +69,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                 session,
                 settings,
                 title=f"Past incident {n}",
-                actor="U0BENCH",
+                actor=responder("U0BENCH"),
                 now=at,
                 severity=Severity.SEV3,
             )
@@ -78,7 +79,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                 settings,
                 incident,
                 message=f"Investigating issue {n} with {key}.",
-                actor="U0BENCH",
+                actor=responder("U0BENCH"),
                 now=at,
                 components={key: LEVELS[n % 3]},
                 force=True,
@@ -88,7 +89,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                 settings,
                 incident,
                 message="A fix has been implemented.",
-                actor="U0BENCH",
+                actor=responder("U0BENCH"),
                 now=at + timedelta(minutes=20),
                 force=True,
                 status=IncidentStatus.MONITORING,
@@ -97,7 +98,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                 session,
                 settings,
                 incident,
-                actor="U0BENCH",
+                actor=responder("U0BENCH"),
                 now=at + timedelta(minutes=40),
                 message="This incident has been resolved.",
             )
@@ -108,7 +109,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                 session,
                 settings,
                 title=f"Open incident {n}",
-                actor="U0BENCH",
+                actor=responder("U0BENCH"),
                 now=at,
                 severity=Severity.SEV2,
             )
@@ -117,7 +118,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                     session,
                     settings,
                     incident,
-                    actor="U0BENCH",
+                    actor=responder("U0BENCH"),
                     force=True,
                     now=at + timedelta(minutes=15 * u),
                     message=f"Update {u}: we are still working on elevated error rates "

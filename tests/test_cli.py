@@ -63,9 +63,15 @@ def test_cli_tells_the_story_of_an_incident(cli_env: dict[str, str], tmp_path: P
     assert "Resolved INC-1" in run("resolve", "inc-1", "Checkout works again.")
     shown = run("show", "INC-1")
     assert "[internal note] Rolled back deploy 4411 on db-prod-3" in shown
-    assert "[public] identified [API operational→partial_outage]" in shown
+    assert (
+        "[public] identified [API operational→partial_outage] "
+        "(page: API Operational → Partial outage)" in shown
+    )
     assert "U0JANE: owner → U0OWNER" in shown
-    assert "[public] resolved [API partial_outage→operational]: Checkout works again." in shown
+    assert (
+        "[public] resolved [API partial_outage→operational] "
+        "(page: API Partial outage → Operational): Checkout works again." in shown
+    )
     assert "No open incidents." in run("list")
 
 

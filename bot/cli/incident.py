@@ -9,23 +9,19 @@ from collections.abc import Sequence
 
 from bot.cli.database import prepare
 from bot.cli.options import join_words, split_options
-from bot.commands.dispatch import PlainStyle, execute
+from bot.commands import PlainStyle, execute
 from bot.config import ConfigError, Settings, parse_duration
 from bot.errors import FlareError, UsageError
+from bot.incidents import CLI, Actor, actor_for
 from bot.runtime import Runtime
 from bot.text import grammar
 from bot.text.hygiene import HygieneBlocked
 
 
 def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
-    from bot.incidents import CLI_ACTOR
-
     try:
         options, rest = split_options(words, {"--as": True, "--force": False, "--next-in": True})
-        actor = options.get("--as", CLI_ACTOR)
-        if actor != CLI_ACTOR and grammar.parse_user(actor) is None:
-            raise UsageError(f"--as takes a Slack user ID like U012AB3CD, not {actor!r}.", "")
-        actor = grammar.parse_user(actor) or actor
+        actor = _actor(settings, options.get("--as"))
         next_in = (
             parse_duration(options["--next-in"], name="--next-in")
             if "--next-in" in options
@@ -70,6 +66,22 @@ def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
         return 1
     print(reply.text)
     return 0
+
+
+def _actor(settings: Settings, as_user: str | None) -> Actor:
+    """The operator `cli` (trusted like a responder), or `--as U…`, who is held to the
+    responders rule like anywhere else (a user group cannot be read without Slack)."""
+    if as_user is None:
+        return CLI
+    user = grammar.parse_user(as_user)
+    if user is None:
+        raise UsageError(f"--as takes a Slack user ID like U012AB3CD, not {as_user!r}.", "")
+    why = (
+        "A responders user group cannot be read from the CLI; omit --as to act as `cli`."
+        if any(r.startswith("S") for r in settings.responders)
+        else ""
+    )
+    return actor_for(settings, user, why_not=why)
 
 
 def cmd_lint_public(settings: Settings, status: str, jsonl: bool) -> int:

@@ -1,0 +1,16 @@
+"""Every `/incident` sub-command, one implementation for Slack and the CLI."""
+
+from bot.commands.base import PlainStyle, Reply, Style
+from bot.commands.dispatch import checks_responder, execute
+from bot.commands.replies import describe_event, one_line, show
+
+__all__ = [
+    "PlainStyle",
+    "Reply",
+    "Style",
+    "checks_responder",
+    "describe_event",
+    "execute",
+    "one_line",
+    "show",
+]

@@ -119,9 +119,12 @@ class Component(Base):
     showcase: Mapped[bool] = mapped_column(Boolean, default=True)
     only_show_if_degraded: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The public level: computed by bot.incidents.levels from what holds it, never set directly.
     status: Mapped[ComponentStatus] = mapped_column(
         _enum(ComponentStatus), default=ComponentStatus.OPERATIONAL
     )
+    # A level set by hand (`/incident component`), held until set back to operational.
+    manual_status: Mapped[ComponentStatus | None] = mapped_column(_enum(ComponentStatus))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -129,7 +132,8 @@ class Component(Base):
 
 
 class ComponentStatusChange(Base):
-    """Every status a component has had, for uptime bars and history."""
+    """Every public level a component has had (uptime bars, history), and every manual
+    setting: who or what changed it, from what, and why."""
 
     __tablename__ = "component_status_changes"
     __table_args__ = (Index("ix_component_status_changes_component_at", "component_id", "at"),)
@@ -137,8 +141,11 @@ class ComponentStatusChange(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     component_id: Mapped[str] = mapped_column(ForeignKey("components.id"))
     status: Mapped[ComponentStatus] = mapped_column(_enum(ComponentStatus))
+    previous: Mapped[ComponentStatus | None] = mapped_column(_enum(ComponentStatus))
     at: Mapped[datetime]
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    cause: Mapped[str | None] = mapped_column(String(300))
 
 
 class Incident(Base):

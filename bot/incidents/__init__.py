@@ -5,11 +5,21 @@ This package's public face is what it exports here; other features import `bot.i
 never its modules (`make lint` checks it).
 """
 
-from bot.incidents.access import CLI_ACTOR, require_responder
-from bot.incidents.components import sync_components
+from bot.incidents.access import (
+    CLI,
+    CLI_ACTOR,
+    FLARE_ACTOR,
+    MONITORING,
+    MONITORING_ACTOR,
+    SYSTEM_ACTORS,
+    Actor,
+    actor_for,
+    who_may,
+)
+from bot.incidents.components import ManualResult, set_manual_level, sync_components
 from bot.incidents.events import record_event
 from bot.incidents.guards import check_hygiene, require_open
-from bot.incidents.levels import set_component, set_component_status, worst_open_level
+from bot.incidents.levels import Hold, LevelChange, describe_holds, holds, recompute
 from bot.incidents.lifecycle import (
     add_note,
     assign_role,
@@ -35,8 +45,10 @@ from bot.incidents.replay import (
     PublishedUpdate,
     Replay,
     ReplayCache,
+    maintenance_updates,
+    page_indicator,
     published_events,
-    replay,
+    replay_events,
     replays,
 )
 from bot.incidents.sweeps import sweep
@@ -50,6 +62,21 @@ from bot.incidents.updates import (
 )
 
 __all__ = [
+    "CLI",
+    "FLARE_ACTOR",
+    "MONITORING",
+    "MONITORING_ACTOR",
+    "SYSTEM_ACTORS",
+    "Actor",
+    "Hold",
+    "LevelChange",
+    "ManualResult",
+    "actor_for",
+    "describe_holds",
+    "holds",
+    "recompute",
+    "set_manual_level",
+    "who_may",
     "open_maintenances",
     "reminder_is_stale",
     "schedule_maintenance",
@@ -58,8 +85,10 @@ __all__ = [
     "PublishedUpdate",
     "Replay",
     "ReplayCache",
+    "maintenance_updates",
+    "page_indicator",
     "published_events",
-    "replay",
+    "replay_events",
     "replays",
     "CLI_ACTOR",
     "DEFAULT_RESOLVED",
@@ -81,14 +110,10 @@ __all__ = [
     "publish_update",
     "record_event",
     "require_open",
-    "require_responder",
     "resolve",
-    "set_component",
-    "set_component_status",
     "set_public_title",
     "set_severity",
     "snooze",
     "sync_components",
     "timeline",
-    "worst_open_level",
 ]

@@ -1,7 +1,8 @@
-"""Configured components, upserted by key at start."""
+"""Configured components (upserted by key at start) and levels set by hand."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +15,11 @@ from bot.db.models import (
     ComponentStatus,
 )
 from bot.db.state import bump_version
+from bot.errors import InvalidInput, NotFound
+from bot.incidents.access import Actor
+from bot.incidents.levels import Hold, LevelChange, announce, holds, recompute, record_setting
+from bot.incidents.queries import components_by_key
+from bot.text.status import LEVEL_LABELS
 
 
 def sync_components(session: Session, settings: Settings, now: datetime) -> None:
@@ -52,3 +58,35 @@ def sync_components(session: Session, settings: Settings, now: datetime) -> None
             component.hidden = True
     session.flush()
     bump_version(session, now)
+
+
+@dataclass(frozen=True)
+class ManualResult:
+    component: Component
+    changes: list[LevelChange]
+    held_by: list[Hold]  # the other sources that hold it (why the page shows what it shows)
+
+
+def set_manual_level(
+    session: Session, *, key: str, level: ComponentStatus, actor: Actor, now: datetime
+) -> ManualResult:
+    """Set a component's level by hand, outside any incident; `operational` releases the
+    hand-set level. The public level is then the worst of what holds it (an open incident
+    or a maintenance window may keep it worse); the change is recorded and told either way."""
+    actor.require_responder()
+    component = components_by_key(session).get(key)
+    if component is None:
+        raise NotFound(f"Unknown component {key!r}.")
+    wanted = None if level == ComponentStatus.OPERATIONAL else level
+    if component.manual_status == wanted:
+        state = LEVEL_LABELS[level].lower() if wanted else "not set by hand"
+        raise InvalidInput(f"{component.name} is already {state}.")
+    component.manual_status = wanted
+    cause = f"set by hand to {LEVEL_LABELS[level]}" if wanted else "hand-set level released"
+    changes = recompute(session, now, actor=actor.id, cause=cause, components=[component])
+    if changes:
+        announce(session, changes, now)
+    else:
+        record_setting(session, component, now, actor=actor.id, cause=cause)
+    others = [h for h in holds(session, [component])[component.id] if h.source != "manual"]
+    return ManualResult(component, changes, others)

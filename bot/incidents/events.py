@@ -16,7 +16,7 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.db.state import bump_version
-from bot.incidents.access import CLI_ACTOR
+from bot.incidents.access import SYSTEM_ACTORS
 from bot.outbox import kinds
 
 
@@ -60,7 +60,7 @@ def record_event(
 
 
 def notify_role(session: Session, event: TimelineEvent, user: str, now: datetime) -> None:
-    if user == CLI_ACTOR:
+    if user in SYSTEM_ACTORS:
         return
     outbox.enqueue(
         session,

@@ -1,12 +1,25 @@
-"""Component levels: what the public page says about each component."""
+"""Component levels: what the public page says about each component, and why.
+
+The one rule: a component's public level is the worst of every source that holds it now:
+each open public incident's level for it, an active maintenance window (under
+maintenance), a level set by hand (`/incident component`, until set back to operational)
+and, where its automation policy is `auto` and no incident or maintenance covers it, its
+monitoring signal. `recompute` applies the rule after every change of any source; nothing
+writes a public level directly, so one incident resolving, one window ending or one signal
+recovering never lowers a level that another source still holds. Every change of a public
+level is recorded (who, when, from, to, why); `announce` posts it to #incidents.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.db.models import (
     Component,
     ComponentStatus,
@@ -14,63 +27,177 @@ from bot.db.models import (
     Incident,
     IncidentComponent,
     IncidentStatus,
+    Maintenance,
+    MaintenanceStatus,
 )
 from bot.db.state import bump_version
-from bot.errors import InvalidInput, NotFound
-from bot.incidents.queries import (
-    components_by_key,
+from bot.outbox import kinds
+from bot.text.status import COMPONENT_RANK, LEVEL_LABELS, worst
+
+OPEN_PUBLIC_INCIDENT = (
+    Incident.status != IncidentStatus.RESOLVED,
+    Incident.published_at.is_not(None),
+    Incident.internal_only.is_(False),
 )
-from bot.text.status import COMPONENT_RANK
 
 
-def set_component(
+@dataclass(frozen=True)
+class Hold:
+    """One source holding a component at a level."""
+
+    source: str  # "incident" | "maintenance" | "manual" | "monitoring"
+    level: ComponentStatus
+    label: str  # "INC-3", "maintenance “DB upgrade”", "set by hand", "monitoring"
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    component_id: str
+    key: str
+    name: str
+    old: ComponentStatus
+    new: ComponentStatus
+    change_id: int  # the ComponentStatusChange row that records it
+
+    def as_data(self) -> dict[str, str]:
+        return {"code": self.component_id, "key": self.key, "name": self.name,
+                "from": self.old.value, "to": self.new.value}  # fmt: skip
+
+
+def holds(session: Session, components: Sequence[Component]) -> dict[str, list[Hold]]:
+    """Every source holding each component now (operational holds nothing)."""
+    held: dict[str, list[Hold]] = {c.id: [] for c in components}
+    ids = list(held)
+    if not ids:
+        return held
+    for component_id, level, number in session.execute(
+        select(IncidentComponent.component_id, IncidentComponent.status, Incident.number)
+        .join(Incident, Incident.id == IncidentComponent.incident_id)
+        .where(IncidentComponent.component_id.in_(ids), *OPEN_PUBLIC_INCIDENT)
+        .order_by(Incident.number)
+    ):
+        if level != ComponentStatus.OPERATIONAL:
+            held[component_id].append(Hold("incident", level, f"INC-{number}"))
+    by_key = {c.key: c.id for c in components}
+    for title, keys in session.execute(
+        select(Maintenance.title, Maintenance.component_keys).where(
+            Maintenance.status == MaintenanceStatus.IN_PROGRESS
+        )
+    ):
+        for key in keys or []:
+            if key in by_key:
+                label = f"maintenance “{title}”"
+                held[by_key[key]].append(
+                    Hold("maintenance", ComponentStatus.UNDER_MAINTENANCE, label)
+                )
+    for component in components:
+        if component.manual_status not in (None, ComponentStatus.OPERATIONAL):
+            held[component.id].append(Hold("manual", component.manual_status, "set by hand"))
+    return held
+
+
+def level_of(held: Iterable[Hold]) -> ComponentStatus:
+    return worst(h.level for h in held) or ComponentStatus.OPERATIONAL
+
+
+def recompute(
+    session: Session,
+    now: datetime,
+    *,
+    actor: str,
+    cause: str,
+    components: Iterable[Component] | None = None,
+    incident_id: int | None = None,
+) -> list[LevelChange]:
+    """Apply the rule to `components` (every visible one if None); record each change."""
+    targets = (
+        list(components)
+        if components is not None
+        else list(session.scalars(select(Component).where(Component.hidden.is_(False))))
+    )
+    held = holds(session, targets)
+    changes = []
+    for component in targets:
+        new = level_of(held[component.id])
+        if new == component.status:
+            continue
+        changes.append(_record(session, component, new, now, actor, cause, incident_id))
+    if changes:
+        bump_version(session, now)
+    return changes
+
+
+def _record(
     session: Session,
     component: Component,
-    status: ComponentStatus,
+    new: ComponentStatus,
     now: datetime,
-    incident_id: int | None = None,
-) -> tuple[str, str] | None:
-    """Change a component's status and record it in its history; (old, new) or None."""
+    actor: str,
+    cause: str,
+    incident_id: int | None,
+) -> LevelChange:
     old = component.status
-    if old == status:
-        return None
-    component.status = status
+    component.status = new
     component.updated_at = now
-    session.add(
-        ComponentStatusChange(
-            component_id=component.id, status=status, at=now, incident_id=incident_id
-        )
+    row = ComponentStatusChange(
+        component_id=component.id,
+        status=new,
+        previous=old,
+        at=now,
+        incident_id=incident_id,
+        actor=actor,
+        cause=cause[:300],
     )
-    return old.value, status.value
+    session.add(row)
+    session.flush()
+    return LevelChange(component.id, component.key, component.name, old, new, row.id)
 
 
-def worst_open_level(
-    session: Session, component: Component, excluding: Incident | None = None
-) -> ComponentStatus:
-    """The worst level open incidents (other than `excluding`) give a component."""
-    query = (
-        select(IncidentComponent.status)
-        .join(Incident, Incident.id == IncidentComponent.incident_id)
-        .where(
-            IncidentComponent.component_id == component.id,
-            Incident.status != IncidentStatus.RESOLVED,
+def announce(session: Session, changes: Sequence[LevelChange], now: datetime) -> None:
+    """Post each public level change to #incidents (changes made by an incident's update are
+    told in that incident's thread instead)."""
+    for change in changes:
+        outbox.enqueue(
+            session,
+            key=f"component:{change.change_id}",
+            kind=kinds.SLACK_COMPONENT,
+            now=now,
+            payload={"change_id": change.change_id},
         )
+
+
+def record_setting(
+    session: Session,
+    component: Component,
+    now: datetime,
+    *,
+    actor: str,
+    cause: str,
+) -> ComponentStatusChange:
+    """A manual setting that left the public level where it was (another source holds it):
+    still recorded and told, so no setting is ever silent."""
+    row = ComponentStatusChange(
+        component_id=component.id,
+        status=component.status,
+        previous=component.status,
+        at=now,
+        actor=actor,
+        cause=cause[:300],
     )
-    if excluding is not None:
-        query = query.where(IncidentComponent.incident_id != excluding.id)
-    levels = session.scalars(query).all()
-    return max(levels, key=COMPONENT_RANK.__getitem__, default=ComponentStatus.OPERATIONAL)
-
-
-def set_component_status(
-    session: Session, *, key: str, status: ComponentStatus, actor: str, now: datetime
-) -> tuple[Component, tuple[str, str] | None]:
-    """Set a component's status outside any incident."""
-    component = components_by_key(session).get(key)
-    if component is None:
-        raise NotFound(f"Unknown component {key!r}.")
-    change = set_component(session, component, status, now)
-    if change is None:
-        raise InvalidInput(f"{component.name} is already {status.value.replace('_', ' ')}.")
+    session.add(row)
+    session.flush()
+    outbox.enqueue(
+        session,
+        key=f"component:{row.id}",
+        kind=kinds.SLACK_COMPONENT,
+        now=now,
+        payload={"change_id": row.id},
+    )
     bump_version(session, now)
-    return component, change
+    return row
+
+
+def describe_holds(held: Sequence[Hold]) -> str:
+    """ "INC-3 (Major outage), set by hand (Degraded performance)"."""
+    ranked = sorted(held, key=lambda h: -COMPONENT_RANK[h.level])
+    return ", ".join(f"{h.label} ({LEVEL_LABELS[h.level]})" for h in ranked)

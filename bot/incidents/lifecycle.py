@@ -19,9 +19,11 @@ from bot.db.models import (
 )
 from bot.db.state import get_state
 from bot.errors import InvalidInput
-from bot.incidents.access import CLI_ACTOR
+from bot.incidents.access import SYSTEM_ACTORS, Actor
 from bot.incidents.events import notify_role, record_event
 from bot.incidents.guards import check_hygiene, require_open
+from bot.incidents.levels import announce, recompute
+from bot.incidents.queries import incident_components
 from bot.text.limits import NOTE_LIMIT, TITLE_LIMIT, clean_text
 
 DUPLICATE_WINDOW = timedelta(seconds=60)
@@ -43,24 +45,37 @@ def declare(
     settings: Settings,
     *,
     title: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
     severity: Severity = Severity.SEV3,
     commander: str | None = None,
     owner: str | None = None,
     impact_started_at: datetime | None = None,
     public_title: str | None = None,
+    force: bool = False,
 ) -> tuple[Incident, bool]:
     """Declare an incident. Returns (incident, created); a second identical declare by the
-    same person within a minute returns the first one instead of making a twin."""
+    same person within a minute returns the first one instead of making a twin.
+
+    Anyone may declare (an internal incident with a title and severity); a public title or
+    a named owner, or a commander other than oneself, is a publish and an assignment, which
+    only responders may make."""
     title = clean_text(title, what="title", limit=TITLE_LIMIT)
+    if public_title or owner or (commander and commander != actor.id):
+        actor.require_responder()
+    for user in (commander, owner):
+        if user is not None:
+            _require_person(user)
     if impact_started_at and impact_started_at > now:
         raise InvalidInput("Impact cannot start in the future.")
+    if public_title:
+        check_hygiene(settings, public_title, IncidentStatus.INVESTIGATING, force=force)
+        public_title = clean_text(public_title, what="public title", limit=TITLE_LIMIT)
     counter = _lock_numbers(session)  # first: a concurrent twin is committed before we look
     twin = session.scalars(
         select(Incident).where(
             Incident.title == title,
-            Incident.declared_by == actor,
+            Incident.declared_by == actor.id,
             Incident.declared_at >= now - DUPLICATE_WINDOW,
         )
     ).first()
@@ -69,14 +84,14 @@ def declare(
     counter.number = (
         max(counter.number, int(session.scalar(select(func.max(Incident.number))) or 0)) + 1
     )
-    number = counter.number
-    commander = commander or (actor if actor != CLI_ACTOR else None)
+    commander = commander or (actor.id if actor.is_person else None)
     incident = Incident(
-        number=number,
+        number=counter.number,
         title=title,
+        public_title=public_title,
         severity=severity,
         status=IncidentStatus.INVESTIGATING,
-        declared_by=actor,
+        declared_by=actor.id,
         commander_id=commander,
         owner_id=owner,
         declared_at=now,
@@ -85,41 +100,43 @@ def declare(
         slack_channel=settings.incidents_channel,
         updated_at=now,
     )
-    if public_title:
-        check_hygiene(settings, public_title, IncidentStatus.INVESTIGATING, force=False)
-        incident.public_title = clean_text(public_title, what="public title", limit=TITLE_LIMIT)
     session.add(incident)
     session.flush()
     event = record_event(
         session,
         incident,
         kind=EventKind.DECLARED,
-        actor=actor,
+        actor=actor.id,
         now=now,
         body=title,
         data={"severity": severity.value, "commander": commander, "owner": owner},
     )
-    for user in {u for u in (commander, owner) if u and u != actor}:
+    for user in {u for u in (commander, owner) if u and u != actor.id}:
         notify_role(session, event, user, now)
     return incident, True
 
 
+def _require_person(user: str) -> None:
+    if user in SYSTEM_ACTORS:
+        raise InvalidInput(f"`{user}` is Flare's own name and cannot hold a role; name a person.")
+
+
 def add_note(
-    session: Session, incident: Incident, *, text: str, actor: str, now: datetime
+    session: Session, incident: Incident, *, text: str, actor: Actor, now: datetime
 ) -> TimelineEvent:
-    """Internal note: the thread and `show` carry it, public surfaces never do."""
+    """Internal note: the thread and `show` carry it, public surfaces never do. Anyone may."""
     body = clean_text(text, what="note", limit=NOTE_LIMIT)
-    return record_event(session, incident, kind=EventKind.NOTE, actor=actor, now=now, body=body)
+    return record_event(session, incident, kind=EventKind.NOTE, actor=actor.id, now=now, body=body)
 
 
 def assign_role(
-    session: Session, incident: Incident, *, role: str, user: str, actor: str, now: datetime
+    session: Session, incident: Incident, *, role: str, user: str, actor: Actor, now: datetime
 ) -> TimelineEvent:
     if role not in {"commander", "owner"}:
         raise InvalidInput(f"Unknown role {role!r}.")
+    actor.require_responder()
     require_open(incident)
-    if user == CLI_ACTOR:
-        raise InvalidInput(f"The operator `cli` cannot be {role}; name a Slack user.")
+    _require_person(user)
     attribute = "commander_id" if role == "commander" else "owner_id"
     previous = getattr(incident, attribute)
     if previous == user:
@@ -129,7 +146,7 @@ def assign_role(
         session,
         incident,
         kind=EventKind.ROLE_CHANGE,
-        actor=actor,
+        actor=actor.id,
         now=now,
         data={"role": role, "from": previous, "to": user},
     )
@@ -143,35 +160,38 @@ def set_severity(
     incident: Incident,
     *,
     severity: Severity,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> TimelineEvent:
-    """Change severity; a shorter cadence brings the next update forward, never later."""
+    """Change severity. The cadence follows for the next promise; the promise customers have
+    read stays as published. Before the first public update the internal target follows the
+    new cadence (declared_at + cadence)."""
+    actor.require_responder()
     require_open(incident)
     if incident.severity == severity:
         raise InvalidInput(f"{incident.ref} is already {severity.value}.")
     previous = incident.severity
     incident.severity = severity
-    base = incident.last_public_update_at or incident.declared_at
-    sooner = base + settings.cadence_for(severity)
-    if not incident.internal_only:
-        if incident.reminder_due is not None and sooner < incident.reminder_due:
-            incident.reminder_due = max(sooner, now)
-        if incident.next_update_due is not None and sooner < incident.next_update_due:
-            moved = max(sooner, now)
-            for promise in session.scalars(
-                select(Promise).where(Promise.incident_id == incident.id, Promise.kept.is_(None))
-            ):
-                promise.due_at = moved
-            incident.next_update_due = moved
+    if not incident.internal_only and incident.published_at is None:
+        incident.reminder_due = incident.declared_at + settings.cadence_for(severity)
     return record_event(
         session,
         incident,
         kind=EventKind.SEVERITY_CHANGE,
-        actor=actor,
+        actor=actor.id,
         now=now,
         data={"from": previous.value, "to": severity.value},
     )
+
+
+def require_unresolved_record(incident: Incident, what: str) -> None:
+    """After resolution the public record changes only through a visible correction."""
+    if not incident.is_open:
+        raise InvalidInput(
+            f"{incident.ref} is resolved: its public record is history. To change {what}, "
+            f"publish a visible correction: `/incident correct {incident.ref} --title <text>` "
+            f"or `/incident correct {incident.ref} <text>`."
+        )
 
 
 def set_public_title(
@@ -180,10 +200,12 @@ def set_public_title(
     incident: Incident,
     *,
     title: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
     force: bool = False,
 ) -> TimelineEvent:
+    actor.require_responder()
+    require_unresolved_record(incident, "its public title")
     title = clean_text(title, what="public title", limit=TITLE_LIMIT)
     check_hygiene(settings, title, incident.status, force=force)
     previous = incident.public_title
@@ -192,7 +214,7 @@ def set_public_title(
         session,
         incident,
         kind=EventKind.TITLE_CHANGE,
-        actor=actor,
+        actor=actor.id,
         now=now,
         body=title,
         data={"from": previous},
@@ -200,9 +222,11 @@ def set_public_title(
 
 
 def mark_internal(
-    session: Session, incident: Incident, *, actor: str, now: datetime
+    session: Session, incident: Incident, *, actor: Actor, now: datetime
 ) -> TimelineEvent:
-    """Internal-only: off the public page, no reminders."""
+    """Internal-only: off the public page, no reminders, and it stops holding components."""
+    actor.require_responder()
+    require_unresolved_record(incident, "whether it is public")
     if incident.internal_only:
         raise InvalidInput(f"{incident.ref} is already internal-only.")
     incident.internal_only = True
@@ -212,13 +236,23 @@ def mark_internal(
         select(Promise).where(Promise.incident_id == incident.id, Promise.kept.is_(None))
     ):
         session.delete(promise)
+    session.flush()
+    released = recompute(
+        session,
+        now,
+        actor=actor.id,
+        cause=f"{incident.ref} made internal-only",
+        components=[link.component for link in incident_components(session, incident)],
+        incident_id=incident.id,
+    )
+    announce(session, released, now)
     return record_event(
         session,
         incident,
         kind=EventKind.VISIBILITY_CHANGE,
-        actor=actor,
+        actor=actor.id,
         now=now,
-        data={"internal_only": True},
+        data={"internal_only": True, "public_levels": [c.as_data() for c in released]},
     )
 
 
@@ -228,14 +262,19 @@ def snooze(
     incident: Incident,
     *,
     minutes: int,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> TimelineEvent:
-    """Postpone the next reminder, by at most one cadence. The public promise stays."""
+    """Postpone the next reminder, by at most one cadence. The public promise stays.
+    The reminder's recipient (owner, else commander) or a responder may snooze."""
+    if actor.id not in {incident.owner_id, incident.commander_id}:
+        actor.require_responder()
     require_open(incident)
     if incident.internal_only:
         raise InvalidInput(f"{incident.ref} is internal-only: it has no reminders.")
     cadence = settings.cadence_for(incident.severity)
+    if minutes < 1:
+        raise InvalidInput("Snooze for at least a minute.")
     if timedelta(minutes=minutes) > cadence:
         raise InvalidInput(
             f"Snooze for at most {int(cadence.total_seconds() // 60)} minutes (one cadence)."
@@ -245,7 +284,7 @@ def snooze(
         session,
         incident,
         kind=EventKind.SNOOZE,
-        actor=actor,
+        actor=actor.id,
         now=now,
         data={"minutes": minutes, "until": incident.snoozed_until.isoformat()},
     )

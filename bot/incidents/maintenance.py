@@ -9,39 +9,53 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.config import Settings
 from bot.db.models import (
-    ComponentStatus,
+    IncidentStatus,
     Maintenance,
     MaintenanceStatus,
     new_public_id,
 )
 from bot.db.state import bump_version
 from bot.errors import InvalidInput
+from bot.incidents.access import FLARE_ACTOR, Actor
 from bot.incidents.events import notify_subscribers
-from bot.incidents.levels import set_component, worst_open_level
+from bot.incidents.guards import check_hygiene
+from bot.incidents.levels import announce, recompute
 from bot.incidents.queries import components_by_key
 from bot.outbox import kinds
 from bot.text.limits import TITLE_LIMIT, UPDATE_LIMIT, clean_text
-from bot.text.status import COMPONENT_RANK
 
 MAX_WINDOW = timedelta(days=7)
 STARTED = "Scheduled maintenance is currently in progress. We will provide updates as necessary."
 COMPLETED = "The scheduled maintenance has been completed."
 
 
+def check_public_text(settings: Settings, text: str, *, force: bool) -> None:
+    """Maintenance titles and messages are public text: the same hygiene check as any update
+    ("resolved"/"fixed" wording is no finding here: a window is not an incident's fix)."""
+    check_hygiene(settings, text, IncidentStatus.RESOLVED, force=force)
+
+
 def schedule(
     session: Session,
+    settings: Settings,
     *,
     title: str,
     starts_at: datetime,
     duration: timedelta,
     keys: Sequence[str],
-    actor: str,
+    actor: Actor,
     now: datetime,
     message: str | None = None,
+    force: bool = False,
 ) -> Maintenance:
+    actor.require_responder()
     title = clean_text(title, what="maintenance title", limit=TITLE_LIMIT)
     body = clean_text(message, what="message", limit=UPDATE_LIMIT) if message else None
+    for text in (title, body):
+        if text:
+            check_public_text(settings, text, force=force)
     if duration <= timedelta(0) or duration > MAX_WINDOW:
         raise InvalidInput("A maintenance window lasts between a minute and seven days.")
     if starts_at + duration <= now:
@@ -55,7 +69,7 @@ def schedule(
         message=body,
         starts_at=starts_at,
         ends_at=starts_at + duration,
-        created_by=actor,
+        created_by=actor.id,
         created_at=now,
         updated_at=now,
         component_keys=list(keys),
@@ -106,20 +120,10 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
             continue
         if target == MaintenanceStatus.IN_PROGRESS:
             maintenance.started_at = now
-            for component in components:
-                # An outage is worse news than maintenance; never hide it.
-                if (
-                    COMPONENT_RANK[component.status]
-                    <= COMPONENT_RANK[ComponentStatus.UNDER_MAINTENANCE]
-                ):
-                    set_component(session, component, ComponentStatus.UNDER_MAINTENANCE, now)
             body = STARTED
         else:
             maintenance.started_at = maintenance.started_at or now
             maintenance.completed_at = now
-            for component in components:
-                if component.status == ComponentStatus.UNDER_MAINTENANCE:
-                    set_component(session, component, worst_open_level(session, component), now)
             body = COMPLETED
         maintenance.status = target
         maintenance.updated_at = now
@@ -136,6 +140,17 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
         )
         notify_subscribers(session, now, maintenance_id=maintenance.id, status=target.value)
         changed.append(maintenance)
+        session.flush()
+        # The window holds its components while in progress; an outage stays worse news.
+        verb = "started" if target == MaintenanceStatus.IN_PROGRESS else "completed"
+        levels = recompute(
+            session,
+            now,
+            actor=FLARE_ACTOR,
+            cause=f"maintenance “{maintenance.title}” {verb}",
+            components=components,
+        )
+        announce(session, levels, now)
     if changed:
         bump_version(session, now)
     return changed

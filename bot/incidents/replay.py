@@ -10,15 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import EventKind, Incident, IncidentStatus, TimelineEvent
+from bot.db.models import (
+    Component,
+    EventKind,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    MaintenanceStatus,
+    TimelineEvent,
+)
 from bot.text.scrub import public_text
-from bot.text.status import COMPONENT_RANK, STATUS_LABELS, ComponentStatus
+from bot.text.status import COMPONENT_RANK, STATUS_LABELS, ComponentStatus, impact, indicator
 
 PUBLIC = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
 
@@ -75,7 +83,7 @@ def changes(data: Mapping[str, Any] | None, names: Mapping[str, str]) -> tuple[C
     return tuple(out)
 
 
-def replay(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
+def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
     """Replay public update rows (`public_id`, `status`, `body`, `at`, `data`), oldest first."""
     views = []
     status = IncidentStatus.INVESTIGATING.value
@@ -180,7 +188,65 @@ def replays(
             events.setdefault(event.incident_id, []).append(event)
         for incident_id in stale:
             if events.get(incident_id):
-                cache.entries[incident_id] = (keys[incident_id], replay(events[incident_id], names))
+                cache.entries[incident_id] = (
+                    keys[incident_id],
+                    replay_events(events[incident_id], names),
+                )
     for incident_id in set(cache.entries) - set(keys):
         del cache.entries[incident_id]  # no longer public (internal-only, or gone)
     return {i: cache.entries[i][1] for i in keys if i in cache.entries}
+
+
+# What a maintenance window's updates say of its components (Statuspage's shape).
+_MAINTENANCE_LEVELS = {
+    "in_progress": (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE),
+    "completed": (ComponentStatus.UNDER_MAINTENANCE, ComponentStatus.OPERATIONAL),
+}
+
+
+def maintenance_updates(
+    updates: Sequence[Mapping[str, Any]],
+    components: Sequence[tuple[str, str]],
+    *,
+    upto: datetime | None = None,
+) -> tuple[PublishedUpdate, ...]:
+    """A maintenance window's public updates (stored oldest first), newest first, scrubbed.
+    `components` are (public id, name) of the window's components; `upto` stops the replay
+    at an update's time, for a notice about that update."""
+    out = []
+    for raw in updates:
+        at = datetime.fromisoformat(str(raw["at"])).astimezone(UTC)
+        if upto is not None and at > upto:
+            break
+        status = str(raw.get("status", "scheduled"))
+        levels = _MAINTENANCE_LEVELS.get(status)
+        affected = (
+            tuple(Change(cid, name, levels[0].value, levels[1].value) for cid, name in components)
+            if levels
+            else ()
+        )
+        body = public_text(str(raw.get("body") or ""))
+        out.append(PublishedUpdate(str(raw.get("id", "")), status, body, at, affected))
+    return tuple(reversed(out))
+
+
+def page_indicator(
+    session: Session, cache: ReplayCache | None = None
+) -> tuple[str, str, dict[int, Replay]]:
+    """The page's overall indicator, Statuspage's way, and the replays it used: the worst of
+    the visible components' public levels, each open public incident's impact (from the worst
+    level it told customers) and maintenance in progress. The page and every webhook use this
+    one function, so they never disagree."""
+    components = session.execute(
+        select(Component.id, Component.name, Component.status).where(Component.hidden.is_(False))
+    ).all()
+    told = replays(session, {c.id: c.name for c in components}, cache)
+    open_ids = session.scalars(
+        select(Incident.id).where(Incident.status != IncidentStatus.RESOLVED, *PUBLIC)
+    ).all()
+    impacts = [impact(told[i].worst) for i in open_ids if i in told]
+    active = session.scalar(
+        select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS).limit(1)
+    )
+    value, description = indicator((c.status for c in components), impacts, active is not None)
+    return value, description, told

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.models import (
+    Component,
     ComponentStatus,
     EventKind,
     Incident,
@@ -17,9 +18,10 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.errors import InvalidInput
+from bot.incidents.access import Actor
 from bot.incidents.events import record_event
 from bot.incidents.guards import check_hygiene, require_open
-from bot.incidents.levels import set_component, worst_open_level
+from bot.incidents.levels import recompute
 from bot.incidents.promises import (
     close_promise,
     next_due,
@@ -63,7 +65,7 @@ def publish_update(
     incident: Incident,
     *,
     message: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
     status: IncidentStatus | None = None,
     components: Mapping[str, ComponentStatus] | None = None,
@@ -71,54 +73,31 @@ def publish_update(
     force: bool = False,
 ) -> TimelineEvent:
     """Publish a public update: status, affected components, message and the next promise."""
+    actor.require_responder()
     require_open(incident)
     if incident.internal_only:
         raise InvalidInput(f"{incident.ref} is internal-only: it has no public page to update.")
     status = status or incident.status
     message = clean_text(message, what="public update", limit=UPDATE_LIMIT)
-    known = components_by_key(session)
-    changes = dict(components or {})
-    unknown = sorted(set(changes) - set(known))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown component {unknown[0]!r}. Known: {', '.join(sorted(known)) or 'none'}."
-        )
+    known = _known(session, components)
     check_hygiene(settings, message, status, force=force)
     if status == IncidentStatus.RESOLVED:
         return resolve(
-            session,
-            settings,
-            incident,
-            message=message,
-            actor=actor,
-            now=now,
-            components=changes,
-            force=True,
+            session, settings, incident, message=message, actor=actor, now=now, force=True
         )
-    cadence = settings.cadence_for(incident.severity)
-    due = next_due(now, cadence, next_in)
-
+    due = next_due(now, settings.cadence_for(incident.severity), next_in)
     affected = []
-    for key, level in changes.items():
+    for key, level in (components or {}).items():
         component = known[key]
         link = session.get(IncidentComponent, (incident.id, component.id))
+        old = link.status if link is not None else ComponentStatus.OPERATIONAL
         if link is None:
             session.add(
                 IncidentComponent(incident_id=incident.id, component_id=component.id, status=level)
             )
         else:
             link.status = level
-        old = component.status
-        set_component(session, component, level, now, incident.id)
-        affected.append(
-            {
-                "code": component.id,
-                "key": key,
-                "name": component.name,
-                "old_status": old.value,
-                "new_status": level.value,
-            }
-        )
+        affected.append(_affected(component, old, level))
     old_status = incident.status
     apply_status(incident, status, now)
     close_promise(session, incident, now)
@@ -129,16 +108,26 @@ def publish_update(
     incident.reminder_due = due
     incident.snoozed_until = None
     record_promise(session, incident, due, now)
+    session.flush()
+    public = recompute(
+        session,
+        now,
+        actor=actor.id,
+        cause=f"{incident.ref} update",
+        components=[known[k] for k in components or {}],
+        incident_id=incident.id,
+    )
     return record_event(
         session,
         incident,
         kind=EventKind.PUBLIC_UPDATE,
-        actor=actor,
+        actor=actor.id,
         now=now,
         body=message,
         status=status,
         data={
             "affected_components": affected,
+            "public_levels": [c.as_data() for c in public],
             "old_status": old_status.value,
             "next_update_due": due.isoformat(),
             "first": first,
@@ -147,8 +136,31 @@ def publish_update(
     )
 
 
+def _known(
+    session: Session, components: Mapping[str, ComponentStatus] | None
+) -> dict[str, Component]:
+    known = components_by_key(session)
+    unknown = sorted(set(components or {}) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown component {unknown[0]!r}. Known: {', '.join(sorted(known)) or 'none'}."
+        )
+    return known
+
+
+def _affected(component: Component, old: ComponentStatus, new: ComponentStatus) -> dict[str, str]:
+    """What this incident says of a component now (its level), as the update publishes it."""
+    return {
+        "code": component.id,
+        "key": component.key,
+        "name": component.name,
+        "old_status": old.value,
+        "new_status": new.value,
+    }
+
+
 def nothing_new(
-    session: Session, settings: Settings, incident: Incident, *, actor: str, now: datetime
+    session: Session, settings: Settings, incident: Incident, *, actor: Actor, now: datetime
 ) -> TimelineEvent:
     """Post the standard "continuing to investigate" update with the current status."""
     text = NOTHING_NEW_BY_STATUS.get(incident.status, NOTHING_NEW)
@@ -162,51 +174,51 @@ def resolve(
     settings: Settings,
     incident: Incident,
     *,
-    actor: str,
+    actor: Actor,
     now: datetime,
     message: str | None = None,
-    components: Mapping[str, ComponentStatus] | None = None,
     force: bool = False,
 ) -> TimelineEvent:
-    """Publish the resolved update, close the incident and restore its components."""
+    """Publish the resolved update and close the incident: it stops holding its components
+    (each falls to the worst level another source still holds)."""
+    actor.require_responder()
     require_open(incident)
     message = clean_text(message or DEFAULT_RESOLVED, what="resolved update", limit=UPDATE_LIMIT)
     check_hygiene(settings, message, IncidentStatus.RESOLVED, force=force)
-    known = components_by_key(session)
-    unknown = sorted(set(components or {}) - set(known))
-    if unknown:
-        raise InvalidInput(f"Unknown component {unknown[0]!r}.")
     old_status = incident.status
     apply_status(incident, IncidentStatus.RESOLVED, now)
-    affected = []
+    affected, released = [], []
     for link in incident_components(session, incident):
-        component = link.component
-        restored = worst_open_level(session, component, excluding=incident)
-        change = set_component(session, component, restored, now, incident.id)
+        if link.status != ComponentStatus.OPERATIONAL:
+            affected.append(_affected(link.component, link.status, ComponentStatus.OPERATIONAL))
+        released.append(link.component)
         link.status = ComponentStatus.OPERATIONAL
-        if change:
-            affected.append(
-                {
-                    "code": component.id,
-                    "key": component.key,
-                    "name": component.name,
-                    "old_status": change[0],
-                    "new_status": change[1],
-                }
-            )
     close_promise(session, incident, now)
     incident.published_at = incident.published_at or now
     incident.last_public_update_at = now
     incident.next_update_due = None
     incident.reminder_due = None
     incident.snoozed_until = None
+    session.flush()
+    public = recompute(
+        session,
+        now,
+        actor=actor.id,
+        cause=f"{incident.ref} resolved",
+        components=released,
+        incident_id=incident.id,
+    )
     return record_event(
         session,
         incident,
         kind=EventKind.PUBLIC_UPDATE,
-        actor=actor,
+        actor=actor.id,
         now=now,
         body=message,
         status=IncidentStatus.RESOLVED,
-        data={"affected_components": affected, "old_status": old_status.value},
+        data={
+            "affected_components": affected,
+            "public_levels": [c.as_data() for c in public],
+            "old_status": old_status.value,
+        },
     )

@@ -10,6 +10,7 @@ SLACK_MAINTENANCE = "slack.maintenance"  # a maintenance window's post in #incid
 SLACK_REMINDER = "slack.reminder"  # the DM before a promise
 SLACK_ESCALATION = "slack.escalation"  # the thread mention once a promise passed
 SLACK_RESPOND = "slack.respond"  # the answer to a button click (response_url)
+SLACK_COMPONENT = "slack.component"  # a public level change not told in an incident thread
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -17,6 +18,7 @@ SLACK_KINDS = (
     SLACK_REMINDER,
     SLACK_ESCALATION,
     SLACK_RESPOND,
+    SLACK_COMPONENT,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.commands.dispatch import describe_event
+from bot.commands import describe_event
 from bot.config import Settings
 from bot.db.models import ComponentStatus, IncidentStatus, Severity, TimelineEvent
 from bot.slack.ids import SlackId
@@ -164,6 +164,27 @@ def maintenance_post(title: str, status: str, starts: datetime, ends: datetime) 
         "completed": "Maintenance completed",
     }.get(status, f"Maintenance {status}")
     return f":wrench: {verb}: *{STYLE.text(title)}* ({date_token(starts)} – {date_token(ends)})"
+
+
+def level_post(
+    name: str,
+    old: ComponentStatus | None,
+    new: ComponentStatus,
+    actor: str | None,
+    cause: str | None,
+) -> str:
+    """A component's public level changed (or was set by hand), and who or what did it."""
+    who = STYLE.user(actor) if actor else "Flare"
+    why = f" ({STYLE.text(cause)})" if cause else ""
+    if old is None or old == new:
+        return (
+            f":traffic_light: *{STYLE.text(name)}* stays {LEVEL_LABELS[new]} on the page"
+            f"{why}, by {who}."
+        )
+    return (
+        f":traffic_light: *{STYLE.text(name)}* on the page: {LEVEL_LABELS[old]} → "
+        f"*{LEVEL_LABELS[new]}*{why}, by {who}."
+    )
 
 
 def hygiene_reply(

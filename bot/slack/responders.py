@@ -1,5 +1,6 @@
 """Who counts as a responder: FLARE_RESPONDERS users, plus one user group resolved through
-Slack and cached for a few minutes. A slow Slack never holds an acknowledgement for long."""
+Slack and cached for a few minutes. Settled before a listener's transaction opens, so no
+service waits on Slack; a slow Slack never holds an acknowledgement for long."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.errors import NotAllowed
+from bot.incidents import Actor, actor_for
 
 CACHE_SECONDS = 300.0
 LOOKUP_TIMEOUT = 1
@@ -38,25 +39,28 @@ class ResponderDirectory:
         self._members: tuple[str, ...] | None = None
         self._fetched = 0.0
 
-    def members_for(self, actor: str) -> list[str] | None:
-        """The group's members when they matter for `actor`; None when they do not."""
-        if self.group is None or actor in self.settings.responders:
-            return None
+    def actor(self, user: str, *, needed: bool = True) -> Actor:
+        """The Actor for a Slack user. With `needed` False (a sub-command that never checks),
+        the user group is not read: the actor counts as a responder only if listed by ID."""
+        if self.group is None or user in self.settings.responders or not needed:
+            return actor_for(self.settings, user)
         with self._lock:
             fresh = self._monotonic() - self._fetched < CACHE_SECONDS
             if self._members is not None and fresh:
-                return list(self._members)
+                return actor_for(self.settings, user, group_members=self._members)
         try:
             response = self.client.usergroups_users_list(usergroup=self.group)
             members = tuple(str(u) for u in response.get("users") or [])
         except (SlackApiError, OSError) as error:
             with self._lock:
-                if self._members is not None:
-                    return list(self._members)  # stale beats refusing everyone
-            raise NotAllowed(
+                stale = self._members  # stale beats refusing everyone
+            if stale is not None:
+                return actor_for(self.settings, user, group_members=stale)
+            why = (
                 f"I could not reach Slack to check who is in <!subteam^{self.group}> "
                 f"({type(error).__name__}). Try again in a moment."
-            ) from error
+            )
+            return actor_for(self.settings, user, why_not=why)
         with self._lock:
             self._members, self._fetched = members, self._monotonic()
-        return list(members)
+        return actor_for(self.settings, user, group_members=members)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.incidents import SYSTEM_ACTORS
 from bot.text.times import full
 
 # Kept as links: people and channels. Everything else between < and > is escaped, so user
@@ -43,8 +44,8 @@ class SlackStyle:
     def user(self, user_id: str | None) -> str:
         if not user_id:
             return "nobody"
-        if user_id == "cli":
-            return "`cli`"
+        if user_id in SYSTEM_ACTORS:
+            return f"`{user_id}`"
         return f"<@{user_id}>"
 
     def text(self, value: str) -> str:

@@ -1,10 +1,12 @@
-"""What subscribers are told: a `Notice` built only from public data at send time: the
-public title (or a neutral one from the components), the published wording, statuses and
-times. Internal titles, notes, people and Slack links are never loaded into it.
+"""What subscribers are told: a `Notice` built at send time from the same replay and the
+same scrubber as the page (`bot.incidents.replay`, `bot.text.scrub`): the public title (or a
+neutral one from the components), the published wording, statuses, components at their
+public level, and times. Internal titles, notes, people and Slack links never get in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,21 +20,13 @@ from bot.db.models import (
     ComponentStatus,
     EventKind,
     Incident,
-    IncidentComponent,
-    IncidentStatus,
     Maintenance,
-    MaintenanceStatus,
     TimelineEvent,
 )
-from bot.text.status import (
-    COMPONENT_RANK,
-    LEVEL_LABELS,
-    STATUS_LABELS,
-    impact,
-    indicator,
-    neutral_title,
-)
-from bot.text.status import worst as worst_of
+from bot.incidents import PublishedUpdate, maintenance_updates, published_events, replay_events
+from bot.incidents import page_indicator as incidents_page_indicator
+from bot.text.scrub import public_text
+from bot.text.status import LEVEL_LABELS, STATUS_LABELS, impact, neutral_title
 from bot.text.times import iso
 
 
@@ -83,72 +77,66 @@ class Notice:
         return self.status in {"resolved", "completed"}
 
 
+def _components(session: Session, ids: Sequence[str]) -> tuple[AffectedComponent, ...]:
+    """Components as the page shows them now: their public level (the worst that holds)."""
+    if not ids:
+        return ()
+    known = {c.id: c for c in session.scalars(select(Component).where(Component.id.in_(ids)))}
+    shown = sorted((known[i] for i in ids if i in known), key=lambda c: (c.position, c.key))
+    return tuple(AffectedComponent(c.id, c.key, c.name, c.status) for c in shown)
+
+
+def _update_dicts(public_id: str, updates: Sequence[PublishedUpdate]) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {
+            "id": u.id,
+            "incident_id": public_id,
+            "status": u.status,
+            "body": u.body,
+            "created_at": iso(u.at),
+            "updated_at": iso(u.at),
+            "display_at": iso(u.at),
+        }
+        for u in updates
+    )
+
+
 def incident_notice(session: Session, settings: Settings, event_id: int) -> Notice | None:
-    """The notice for a public update, or None if it is not (or no longer) public."""
+    """The notice for a public update, or None if it is not (or no longer) public.
+
+    Built from the one replay (`bot.incidents.replay`) of the updates published up to this
+    one: the same scrubbed wording, statuses and impact the page shows."""
     event = session.get(TimelineEvent, event_id)
     if event is None or event.kind != EventKind.PUBLIC_UPDATE:
         return None
     incident = session.get(Incident, event.incident_id)
     if incident is None or not incident.is_public:
         return None
-    published = list(
-        session.scalars(
-            select(TimelineEvent)
-            .where(
-                TimelineEvent.incident_id == incident.id,
-                TimelineEvent.kind == EventKind.PUBLIC_UPDATE,
-                TimelineEvent.id <= event.id,
-            )
-            .order_by(TimelineEvent.id)
-        )
-    )
-    # Replay the published component changes: levels as of this update, and the worst seen.
-    level: dict[str, ComponentStatus] = {}
-    worst: dict[str, ComponentStatus] = {}
-    for update in published:
-        for change in (update.data or {}).get("affected_components", []):
-            new = ComponentStatus(change["new_status"])
-            level[change["key"]] = new
-            seen = worst.get(change["key"], ComponentStatus.OPERATIONAL)
-            worst[change["key"]] = max(seen, new, key=COMPONENT_RANK.__getitem__)
-    known = {
-        c.key: c for c in session.scalars(select(Component).where(Component.key.in_(list(level))))
-    }
-    components = tuple(
-        AffectedComponent(id=known[k].id, key=k, name=known[k].name, level=level[k])
-        for k in sorted(level, key=lambda k: (known[k].position, k))
-        if k in known
-    )
-    worst_level = max(worst.values(), key=COMPONENT_RANK.__getitem__, default=None)
+    events = published_events(session, incident.id, upto=event.id)
+    if not events:
+        return None
+    names = {row.id: row.name for row in session.execute(select(Component.id, Component.name))}
+    told = replay_events(events, names)
+    components = _components(session, told.touched)
+    latest = told.updates[0]
     due = (event.data or {}).get("next_update_due")
-    status = (event.status or incident.status).value
     return Notice(
         key=f"update:{event.id}",
         kind="incident",
         public_id=incident.public_id,
-        name=incident.public_title or neutral_title([c.name for c in components], worst_level),
-        status=status,
-        body=event.body or "",
-        at=event.at,
+        name=public_text(incident.public_title)
+        or neutral_title([c.name for c in components], told.worst),
+        status=told.status,
+        body=latest.body,
+        at=latest.at,
         url=f"{settings.public_url}/incidents/{incident.public_id}",
-        impact=impact(worst_level),
+        impact=impact(told.worst),
         components=components,
         created_at=incident.published_at or event.at,
-        resolved_at=event.at if status == IncidentStatus.RESOLVED.value else None,
-        monitoring_at=incident.monitoring_at,
-        next_update_due=datetime.fromisoformat(due) if due and status != "resolved" else None,
-        updates=tuple(
-            {
-                "id": u.public_id,
-                "incident_id": incident.public_id,
-                "status": (u.status or incident.status).value,
-                "body": u.body or "",
-                "created_at": iso(u.at),
-                "updated_at": iso(u.at),
-                "display_at": iso(u.at),
-            }
-            for u in reversed(published)
-        ),
+        resolved_at=told.resolved_at,
+        monitoring_at=told.monitoring_at,
+        next_update_due=datetime.fromisoformat(due) if due and not told.resolved_at else None,
+        updates=_update_dicts(incident.public_id, told.updates),
     )
 
 
@@ -158,31 +146,25 @@ def maintenance_notice(
     maintenance = session.get(Maintenance, maintenance_id)
     if maintenance is None:
         return None
-    updates = [u for u in maintenance.updates if u.get("status") == status]
-    if not updates:
+    current = [u for u in maintenance.updates if u.get("status") == status]
+    if not current:
         return None
-    current = updates[-1]
+    at = datetime.fromisoformat(str(current[-1]["at"]))
     keys = list(maintenance.component_keys)
-    known = {c.key: c for c in session.scalars(select(Component).where(Component.key.in_(keys)))}
-    level = (
-        ComponentStatus.UNDER_MAINTENANCE
-        if status == "in_progress"
-        else ComponentStatus.OPERATIONAL
+    found = session.scalars(select(Component).where(Component.key.in_(keys))).all()
+    ids = [c.id for k in keys for c in found if c.key == k]
+    components = _components(session, ids)
+    updates = maintenance_updates(
+        maintenance.updates, [(c.id, c.name) for c in components], upto=at
     )
-    components = tuple(
-        AffectedComponent(id=known[k].id, key=k, name=known[k].name, level=level)
-        for k in keys
-        if k in known
-    )
-    shown = [u for u in maintenance.updates if u.get("at", "") <= current["at"]]
     return Notice(
         key=f"maintenance:{maintenance.id}:{status}",
         kind="maintenance",
         public_id=maintenance.public_id,
-        name=maintenance.title,
+        name=public_text(maintenance.title),
         status=status,
-        body=str(current.get("body") or ""),
-        at=datetime.fromisoformat(current["at"]),
+        body=updates[0].body,
+        at=updates[0].at,
         url=f"{settings.public_url}/incidents/{maintenance.public_id}",
         impact="maintenance",
         components=components,
@@ -190,39 +172,11 @@ def maintenance_notice(
         resolved_at=maintenance.completed_at if status == "completed" else None,
         scheduled_for=maintenance.starts_at,
         scheduled_until=maintenance.ends_at,
-        updates=tuple(
-            {
-                "id": u["id"],
-                "incident_id": maintenance.public_id,
-                "status": u["status"],
-                "body": u.get("body") or "",
-                "created_at": iso(datetime.fromisoformat(u["at"])),
-                "updated_at": iso(datetime.fromisoformat(u["at"])),
-                "display_at": iso(datetime.fromisoformat(u["at"])),
-            }
-            for u in reversed(shown)
-        ),
+        updates=_update_dicts(maintenance.public_id, updates),
     )
 
 
 def page_indicator(session: Session) -> tuple[str, str]:
-    """Overall indicator from component statuses and open public incidents' impact, as on the
-    page (one rule: `bot.status.indicator`)."""
-    levels = session.scalars(select(Component.status).where(Component.hidden.is_(False)))
-    rows = session.execute(
-        select(Incident.id, IncidentComponent.status)
-        .outerjoin(IncidentComponent, IncidentComponent.incident_id == Incident.id)
-        .where(
-            Incident.status != IncidentStatus.RESOLVED,
-            Incident.published_at.is_not(None),
-            Incident.internal_only.is_(False),
-        )
-    ).all()
-    by_incident: dict[int, list[ComponentStatus]] = {}
-    for incident_id, level in rows:
-        by_incident.setdefault(incident_id, []).extend([level] if level else [])
-    impacts = [impact(worst_of(levels_)) for levels_ in by_incident.values()]
-    active = session.scalar(
-        select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS).limit(1)
-    )
-    return indicator(list(levels), impacts, active is not None)
+    """The page's overall indicator now, by the page's own rule (`bot.incidents`)."""
+    value, description, _ = incidents_page_indicator(session)
+    return value, description

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands.dispatch import PlainStyle, execute
+from bot.commands import PlainStyle, execute
 from bot.errors import NotAllowed
+from bot.incidents import CLI, actor_for
 from bot.runtime import Runtime
 from bot.text.grammar import parse
 from tests.conftest import Clock, with_settings
@@ -15,8 +16,9 @@ from tests.support.factories import make_incident
 def _run(runtime: Runtime, clock: Clock, text: str, actor: str) -> str:
     with runtime.sessions.begin() as session:
         command = parse(text, runtime.settings.component_keys())
+        who = CLI if actor == "cli" else actor_for(runtime.settings, actor)
         reply = execute(
-            session, runtime.settings, command, actor=actor, now=clock(), style=PlainStyle()
+            session, runtime.settings, command, actor=who, now=clock(), style=PlainStyle()
         )
     return reply.text
 

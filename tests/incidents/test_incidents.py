@@ -23,10 +23,11 @@ from bot.db.models import (
 )
 from bot.db.state import current_version
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.incidents import CLI
 from bot.runtime import Runtime
 from bot.text.hygiene import HygieneBlocked
 from tests.conftest import Clock, with_settings
-from tests.support.factories import make_incident
+from tests.support.factories import make_incident, responder
 
 PARTIAL = ComponentStatus.PARTIAL_OUTAGE
 MAJOR = ComponentStatus.MAJOR_OUTAGE
@@ -75,17 +76,17 @@ def test_incidents_declare_numbers_sequentially_with_public_id(runtime: Runtime,
 def test_incidents_declare_twice_within_a_minute_returns_the_first(runtime: Runtime, clock: Clock):
     with runtime.sessions.begin() as session:
         first, created = svc.declare(
-            session, runtime.settings, title="DB down", actor="U1", now=clock()
+            session, runtime.settings, title="DB down", actor=responder("U1"), now=clock()
         )
     clock.advance(seconds=30)
     with runtime.sessions.begin() as session:
         again, created_again = svc.declare(
-            session, runtime.settings, title="DB down", actor="U1", now=clock()
+            session, runtime.settings, title="DB down", actor=responder("U1"), now=clock()
         )
     clock.advance(seconds=31)
     with runtime.sessions.begin() as session:
         later, created_later = svc.declare(
-            session, runtime.settings, title="DB down", actor="U1", now=clock()
+            session, runtime.settings, title="DB down", actor=responder("U1"), now=clock()
         )
     assert created and not created_again and created_later
     assert again.id == first.id and later.number == 2
@@ -108,7 +109,7 @@ def test_incidents_update_sets_promise_components_and_timeline(runtime: Runtime,
             runtime.settings,
             incident,
             message="Checkout is failing for some users.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             status=IncidentStatus.IDENTIFIED,
             components={"api": PARTIAL},
@@ -135,7 +136,7 @@ def test_incidents_owner_may_promise_sooner_but_not_later(runtime: Runtime, cloc
             runtime.settings,
             incident,
             message="Looking into it.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             next_in=timedelta(minutes=10),
         )
@@ -149,7 +150,7 @@ def test_incidents_owner_may_promise_sooner_but_not_later(runtime: Runtime, cloc
                 runtime.settings,
                 incident,
                 message="Later.",
-                actor="U1",
+                actor=responder("U1"),
                 now=clock(),
                 next_in=timedelta(minutes=45),
             )
@@ -169,7 +170,7 @@ def test_incidents_promise_kept_or_broken_is_recorded(runtime: Runtime, clock: C
             runtime.settings,
             incident,
             message="Still working.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
         )
     clock.advance(minutes=25)  # past the 20-minute promise
@@ -183,7 +184,7 @@ def test_incidents_promise_kept_or_broken_is_recorded(runtime: Runtime, clock: C
             runtime.settings,
             incident,
             message="Late but here.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
         )
         record = svc.promise_record(session, incident)
@@ -198,26 +199,89 @@ def test_incidents_published_promise_never_moves_later(runtime: Runtime, clock: 
         )
         promised = incident.next_update_due
         svc.set_severity(
-            session, runtime.settings, incident, severity=Severity.SEV4, actor="U1", now=clock()
+            session,
+            runtime.settings,
+            incident,
+            severity=Severity.SEV4,
+            actor=responder("U1"),
+            now=clock(),
         )
         assert incident.next_update_due == promised  # sev4's 30m would be later
-        svc.snooze(session, runtime.settings, incident, minutes=10, actor="U1", now=clock())
+        svc.snooze(
+            session, runtime.settings, incident, minutes=10, actor=responder("U1"), now=clock()
+        )
         assert incident.next_update_due == promised
         assert incident.snoozed_until == clock() + timedelta(minutes=10)
 
 
-def test_incidents_severity_raise_brings_promise_forward(runtime: Runtime, clock: Clock):
+def test_incidents_severity_change_keeps_the_published_promise_and_sets_the_next(
+    runtime: Runtime, clock: Clock
+):
     with runtime.sessions.begin() as session:
         incident = make_incident(
             session, runtime.settings, clock(), severity=Severity.SEV3, public=True
         )
-        assert incident.next_update_due == clock() + timedelta(minutes=30)
+        promised = clock() + timedelta(minutes=30)
+        assert incident.next_update_due == promised
         clock.advance(minutes=5)
         svc.set_severity(
-            session, runtime.settings, incident, severity=Severity.SEV1, actor="U1", now=clock()
+            session,
+            runtime.settings,
+            incident,
+            severity=Severity.SEV1,
+            actor=responder("U1"),
+            now=clock(),
         )
-        expected = clock() - timedelta(minutes=5) + timedelta(minutes=15)
-        assert incident.next_update_due == expected and incident.reminder_due == expected
+        assert incident.next_update_due == promised and incident.reminder_due == promised
+        svc.publish_update(
+            session, runtime.settings, incident, message="Still on it.", actor=responder("U1"),
+            now=clock(),
+        )  # fmt: skip
+        assert incident.next_update_due == clock() + timedelta(minutes=15)  # sev1's cadence
+
+
+def test_incidents_raising_severity_while_overdue_never_moves_the_promise_later(
+    runtime: Runtime, clock: Clock
+):
+    """Customers read "next update by 14:30"; at 14:40 it is broken, whatever happens next."""
+    with runtime.sessions.begin() as session:
+        incident = make_incident(
+            session, runtime.settings, clock(), severity=Severity.SEV3, public=True
+        )
+        promised = incident.next_update_due
+        clock.advance(minutes=40)  # overdue since 14:30
+        svc.set_severity(
+            session,
+            runtime.settings,
+            incident,
+            severity=Severity.SEV1,
+            actor=responder("U1"),
+            now=clock(),
+        )
+        assert incident.next_update_due == promised
+        clock.advance(minutes=1)
+        svc.publish_update(
+            session, runtime.settings, incident, message="Update.", actor=responder("U1"),
+            now=clock(),
+        )  # fmt: skip
+        assert str(svc.promise_record(session, incident)) == "0/1 updates on time"
+
+
+def test_incidents_severity_before_the_first_update_moves_the_internal_target(
+    runtime: Runtime, clock: Clock
+):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock(), severity=Severity.SEV3)
+        svc.set_severity(
+            session,
+            runtime.settings,
+            incident,
+            severity=Severity.SEV1,
+            actor=responder("U1"),
+            now=clock() + timedelta(minutes=2),
+        )
+        assert incident.next_update_due is None
+        assert incident.reminder_due == clock() + timedelta(minutes=15)
 
 
 def test_incidents_snooze_is_bounded_by_one_cadence(runtime: Runtime, clock: Clock):
@@ -231,7 +295,7 @@ def test_incidents_snooze_is_bounded_by_one_cadence(runtime: Runtime, clock: Clo
                 runtime.settings,
                 svc.get_incident(session, 1),
                 minutes=16,
-                actor="U1",
+                actor=responder("U1"),
                 now=clock(),
             )
         session.rollback()
@@ -250,7 +314,7 @@ def test_incidents_resolve_restores_components_unless_another_incident_holds_the
             runtime.settings,
             first,
             message="API partially down.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             components={"api": MAJOR, "webhooks": PARTIAL},
         )
@@ -259,14 +323,18 @@ def test_incidents_resolve_restores_components_unless_another_incident_holds_the
             runtime.settings,
             second,
             message="Dashboard slow.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             components={"api": PARTIAL, "dashboard": PARTIAL},
         )
     clock.advance(minutes=3)
     with runtime.sessions.begin() as session:
         event = svc.resolve(
-            session, runtime.settings, svc.get_incident(session, 1), actor="U1", now=clock()
+            session,
+            runtime.settings,
+            svc.get_incident(session, 1),
+            actor=responder("U1"),
+            now=clock(),
         )
         assert _component(session, "api").status == PARTIAL  # second still gives partial
         assert _component(session, "webhooks").status == ComponentStatus.OPERATIONAL
@@ -279,7 +347,7 @@ def test_incidents_resolve_restores_components_unless_another_incident_holds_the
             session,
             runtime.settings,
             svc.get_incident(session, 2),
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             message="All clear now.",
         )
@@ -315,7 +383,7 @@ def test_incidents_bad_input_changes_nothing(
     with runtime.sessions.begin() as session:
         make_incident(session, runtime.settings, clock(), public=True)
         resolved = make_incident(session, runtime.settings, clock(), title="Old")
-        svc.resolve(session, runtime.settings, resolved, actor="U1", now=clock())
+        svc.resolve(session, runtime.settings, resolved, actor=responder("U1"), now=clock())
     settings = runtime.settings
     with runtime.sessions.begin() as session:
         before = _snapshot(session)
@@ -330,7 +398,7 @@ def test_incidents_bad_input_changes_nothing(
                 settings,
                 open_incident,
                 message="x y",
-                actor="U1",
+                actor=responder("U1"),
                 now=now,
                 components={"billing": MAJOR},
             ),
@@ -339,40 +407,45 @@ def test_incidents_bad_input_changes_nothing(
                 settings,
                 svc.get_incident(session, 2),
                 message="Back again",
-                actor="U1",
+                actor=responder("U1"),
                 now=now,
             ),
             "empty_update": lambda: svc.publish_update(
-                session, settings, open_incident, message="   ", actor="U1", now=now
+                session, settings, open_incident, message="   ", actor=responder("U1"), now=now
             ),
             "oversized_update": lambda: svc.publish_update(
-                session, settings, open_incident, message="a" * 5001, actor="U1", now=now
+                session, settings, open_incident, message="a" * 5001, actor=responder("U1"), now=now
             ),
             "oversized_title": lambda: svc.declare(
-                session, settings, title="t" * 201, actor="U1", now=now
+                session, settings, title="t" * 201, actor=responder("U1"), now=now
             ),
             "oversized_note": lambda: svc.add_note(
-                session, open_incident, text="n" * 10_001, actor="U1", now=now
+                session, open_incident, text="n" * 10_001, actor=responder("U1"), now=now
             ),
             "empty_note": lambda: svc.add_note(
-                session, open_incident, text="", actor="U1", now=now
+                session, open_incident, text="", actor=responder("U1"), now=now
             ),
             "hygiene": lambda: svc.publish_update(
                 session,
                 settings,
                 open_incident,
                 message="db-prod-3 at 10.0.4.17 crashed",
-                actor="U1",
+                actor=responder("U1"),
                 now=now,
             ),
             "same_severity": lambda: svc.set_severity(
-                session, settings, open_incident, severity=Severity.SEV2, actor="U1", now=now
+                session,
+                settings,
+                open_incident,
+                severity=Severity.SEV2,
+                actor=responder("U1"),
+                now=now,
             ),
             "cli_as_owner": lambda: svc.assign_role(
-                session, open_incident, role="owner", user="cli", actor="cli", now=now
+                session, open_incident, role="owner", user="cli", actor=CLI, now=now
             ),
-            "unknown_status_component": lambda: svc.set_component_status(
-                session, key="billing", status=MAJOR, actor="U1", now=now
+            "unknown_status_component": lambda: svc.set_manual_level(
+                session, key="billing", level=MAJOR, actor=responder("U1"), now=now
             ),
         }
         with pytest.raises(error) as raised:
@@ -387,7 +460,7 @@ def test_incidents_note_is_internal_and_in_timeline(runtime: Runtime, clock: Clo
     with runtime.sessions.begin() as session:
         incident = make_incident(session, runtime.settings, clock())
         note = svc.add_note(
-            session, incident, text="Rolled back deploy 4411", actor="U2", now=clock()
+            session, incident, text="Rolled back deploy 4411", actor=responder("U2"), now=clock()
         )
         assert note.kind == EventKind.NOTE and not note.is_public
         assert not incident.is_public  # a note never publishes
@@ -396,8 +469,10 @@ def test_incidents_note_is_internal_and_in_timeline(runtime: Runtime, clock: Clo
 def test_incidents_every_event_queues_one_thread_post(runtime: Runtime, clock: Clock):
     with runtime.sessions.begin() as session:
         incident = make_incident(session, runtime.settings, clock(), public=True)
-        svc.add_note(session, incident, text="Paging DB team", actor="U2", now=clock())
-        svc.assign_role(session, incident, role="owner", user="U3", actor="U1", now=clock())
+        svc.add_note(session, incident, text="Paging DB team", actor=responder("U2"), now=clock())
+        svc.assign_role(
+            session, incident, role="owner", user="U3", actor=responder("U1"), now=clock()
+        )
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     thread_posts = [r for r in rows if r.kind == "slack.event"]
     assert len(thread_posts) == 4  # declared, update, note, role
@@ -409,11 +484,16 @@ def test_incidents_every_event_queues_one_thread_post(runtime: Runtime, clock: C
 def test_incidents_internal_only_stops_public_page_and_reminders(runtime: Runtime, clock: Clock):
     with runtime.sessions.begin() as session:
         incident = make_incident(session, runtime.settings, clock(), public=True)
-        svc.mark_internal(session, incident, actor="U1", now=clock())
+        svc.mark_internal(session, incident, actor=responder("U1"), now=clock())
         assert not incident.is_public and incident.reminder_due is None
         with pytest.raises(InvalidInput, match="internal-only"):
             svc.publish_update(
-                session, runtime.settings, incident, message="Hello", actor="U1", now=clock()
+                session,
+                runtime.settings,
+                incident,
+                message="Hello",
+                actor=responder("U1"),
+                now=clock(),
             )
 
 
@@ -426,7 +506,7 @@ def test_incidents_public_title_is_checked_and_stored(runtime: Runtime, clock: C
                 runtime.settings,
                 incident,
                 title="payments-db.internal down",
-                actor="U1",
+                actor=responder("U1"),
                 now=clock(),
             )
         svc.set_public_title(
@@ -434,7 +514,7 @@ def test_incidents_public_title_is_checked_and_stored(runtime: Runtime, clock: C
             runtime.settings,
             incident,
             title="Checkout delays",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
         )
         assert incident.public_title == "Checkout delays" and incident.title == "Checkout errors"
@@ -442,26 +522,32 @@ def test_incidents_public_title_is_checked_and_stored(runtime: Runtime, clock: C
 
 def test_incidents_responders_gate_public_changes(runtime: Runtime):
     gated = with_settings(runtime, responders=("U0RESP", "S0GROUP"))
-    svc.require_responder("U0RESP", gated.settings)
-    svc.require_responder("U0MEMBER", gated.settings, group_members=["U0MEMBER"])
-    svc.require_responder("cli", gated.settings)
+    svc.actor_for(gated.settings, "U0RESP").require_responder()
+    svc.actor_for(gated.settings, "U0MEMBER", group_members=["U0MEMBER"]).require_responder()
+    svc.CLI.require_responder()
     with pytest.raises(NotAllowed, match="<@U0RESP>"):
-        svc.require_responder("U0OTHER", gated.settings, group_members=[])
-    svc.require_responder("U0ANYONE", runtime.settings)  # empty list: everyone
+        svc.actor_for(gated.settings, "U0OTHER", group_members=[]).require_responder()
+    with pytest.raises(NotAllowed, match="could not reach Slack"):
+        svc.actor_for(
+            gated.settings, "U0OTHER", why_not="I could not reach Slack."
+        ).require_responder()
+    svc.actor_for(runtime.settings, "U0ANYONE").require_responder()  # empty list: everyone
 
 
 def test_incidents_component_outside_incident(runtime: Runtime, clock: Clock):
     with runtime.sessions.begin() as session:
-        component, change = svc.set_component_status(
+        result = svc.set_manual_level(
             session,
             key="webhooks",
-            status=ComponentStatus.DEGRADED_PERFORMANCE,
-            actor="U1",
+            level=ComponentStatus.DEGRADED_PERFORMANCE,
+            actor=responder("U1"),
             now=clock(),
         )
-    assert change == ("operational", "degraded_performance")
+    [change] = result.changes
+    assert (change.old, change.new) == ("operational", "degraded_performance")
     with runtime.sessions.begin() as session:
         assert _component(session, "webhooks").status == ComponentStatus.DEGRADED_PERFORMANCE
+        assert _component(session, "webhooks").manual_status == ComponentStatus.DEGRADED_PERFORMANCE
 
 
 def test_incidents_times_are_utc_aware_after_a_round_trip(runtime: Runtime, clock: Clock):
@@ -481,7 +567,7 @@ def test_incidents_two_updates_in_the_same_instant_keep_one_promise(runtime: Run
             runtime.settings,
             incident,
             message="Second update, same second.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
         )
         promises = session.scalars(select(Promise)).all()

@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 
 from bot import incidents as svc
 from bot import outbox
-from bot.commands.dispatch import PlainStyle, execute
+from bot.commands import PlainStyle, execute
 from bot.db.models import (
     ComponentStatus,
     EventKind,
@@ -30,12 +30,12 @@ from bot.db.models import (
 )
 from bot.db.state import current_version
 from bot.errors import InvalidInput
-from bot.incidents import maintenance, reminders, sweeps
+from bot.incidents import CLI, maintenance, reminders, sweeps
 from bot.runtime import Runtime
 from bot.slack import board
 from bot.text.grammar import parse
 from tests.conftest import START, Clock, with_settings
-from tests.support.factories import make_incident
+from tests.support.factories import make_incident, responder
 
 OWNER = "U0OWNER01"
 COMMANDER = "U0COMMAND"
@@ -100,7 +100,7 @@ def publish(runtime: Runtime, clock: Clock, incident_id: int, **kwargs: Any) -> 
             runtime.settings,
             incident,
             message=kwargs.pop("message", "We are investigating elevated errors."),
-            actor=OWNER,
+            actor=responder(OWNER),
             now=clock(),
             **kwargs,
         )
@@ -138,7 +138,7 @@ def test_reminders_go_to_the_owner_when_there_is_one(runtime: Runtime, clock: Cl
 
 
 def test_reminders_with_nobody_assigned_only_escalate_in_the_thread(runtime: Runtime, clock: Clock):
-    incident_id = declare(runtime, clock, actor="cli")  # the CLI never becomes commander
+    incident_id = declare(runtime, clock, actor=CLI)  # the CLI never becomes commander
     clock.advance(minutes=15)
     sweep(runtime)
     assert nags(runtime) == []
@@ -316,9 +316,15 @@ def test_reminders_none_for_resolved_or_internal_only_incidents(runtime: Runtime
     sweep(runtime)  # both reminders queued
     with runtime.sessions.begin() as session:
         svc.resolve(
-            session, runtime.settings, session.get_one(Incident, resolved), actor=OWNER, now=clock()
+            session,
+            runtime.settings,
+            session.get_one(Incident, resolved),
+            actor=responder(OWNER),
+            now=clock(),
         )
-        svc.mark_internal(session, session.get_one(Incident, internal), actor=OWNER, now=clock())
+        svc.mark_internal(
+            session, session.get_one(Incident, internal), actor=responder(OWNER), now=clock()
+        )
     assert deliver(runtime) == []  # queued before the change: stale, dropped
     for _ in range(4):
         clock.advance(minutes=10)
@@ -333,7 +339,9 @@ def test_reminders_none_for_resolved_or_internal_only_incidents(runtime: Runtime
 def snooze(runtime: Runtime, clock: Clock, incident_id: int, n: int) -> None:
     with runtime.sessions.begin() as session:
         incident = session.get_one(Incident, incident_id)
-        svc.snooze(session, runtime.settings, incident, minutes=n, actor=OWNER, now=clock())
+        svc.snooze(
+            session, runtime.settings, incident, minutes=n, actor=responder(OWNER), now=clock()
+        )
 
 
 def test_reminders_snooze_postpones_the_reminder(runtime: Runtime, clock: Clock):
@@ -387,25 +395,25 @@ def test_reminders_snooze_is_bounded_by_one_cadence(runtime: Runtime, clock: Clo
 # --- what moves the promise ---------------------------------------------------------------
 
 
-def test_reminders_severity_change_moves_the_promise(runtime: Runtime, clock: Clock):
+def test_reminders_severity_change_keeps_the_published_promise(runtime: Runtime, clock: Clock):
     incident_id = declare(runtime, clock, owner_id=OWNER, severity=Severity.SEV3, public=True)
-    clock.advance(minutes=5)  # promised 14:30; sev1 makes it 14:15, reminded at 14:10
+    clock.advance(minutes=5)  # promised 14:30: raising to sev1 does not move it
     with runtime.sessions.begin() as session:
         svc.set_severity(
             session,
             runtime.settings,
             session.get_one(Incident, incident_id),
             severity=Severity.SEV1,
-            actor=OWNER,
+            actor=responder(OWNER),
             now=clock(),
         )
-    clock.advance(minutes=4, seconds=59)
+    clock.advance(minutes=19, seconds=59)  # 14:24:59
     sweep(runtime)
     assert nags(runtime) == []
-    clock.advance(seconds=1)
+    clock.advance(seconds=1)  # 14:25, five minutes before the promise customers read
     sweep(runtime)
     [(_, payload)] = deliver(runtime)
-    assert payload["due_at"] == at(clock, minutes(15))
+    assert payload["due_at"] == at(clock, minutes(30))
 
 
 def test_reminders_update_makes_a_queued_reminder_stale(runtime: Runtime, clock: Clock):
@@ -426,7 +434,9 @@ def test_reminders_nothing_new_publishes_the_standard_update(runtime: Runtime, c
     sweep(runtime)
     with runtime.sessions.begin() as session:
         incident = session.get_one(Incident, incident_id)
-        update = svc.nothing_new(session, runtime.settings, incident, actor=OWNER, now=clock())
+        update = svc.nothing_new(
+            session, runtime.settings, incident, actor=responder(OWNER), now=clock()
+        )
         assert update.kind == EventKind.PUBLIC_UPDATE
         assert update.body == svc.NOTHING_NEW and update.status == IncidentStatus.INVESTIGATING
         assert incident.next_update_due == clock() + minutes(20)
@@ -449,7 +459,7 @@ def test_reminders_promises_kept_are_counted_for_show_and_resolve(runtime: Runti
             session,
             runtime.settings,
             parse("show INC-1"),
-            actor=OWNER,
+            actor=responder(OWNER),
             now=clock(),
             style=PlainStyle(),
         )
@@ -458,7 +468,7 @@ def test_reminders_promises_kept_are_counted_for_show_and_resolve(runtime: Runti
             session,
             runtime.settings,
             parse("resolve INC-1"),
-            actor=OWNER,
+            actor=responder(OWNER),
             now=clock(),
             style=PlainStyle(),
         )
@@ -499,11 +509,12 @@ def test_reminders_sweeps_move_maintenance_through_its_window(runtime: Runtime, 
     with runtime.sessions.begin() as session:
         window = maintenance.schedule(
             session,
+            runtime.settings,
             title="DB upgrade",
             starts_at=clock() + minutes(30),
             duration=timedelta(hours=1),
             keys=["api"],
-            actor=OWNER,
+            actor=responder(OWNER),
             now=clock(),
         )
 

@@ -55,7 +55,7 @@ def test_slack_help_and_errors_show_usage(slack: Slack):
         ("sev 1 sev1", "INC-1 is now sev1"),
         ("title 1 Slow logins", "Public title of INC-1 set"),
         ("snooze 1 5", "snoozed for 5 min"),
-        ("component webhooks degraded", "Webhooks: operational → degraded_performance"),
+        ("component webhooks degraded", "Webhooks: Operational → Degraded performance"),
         ("maintenance 2026-12-01T02:00Z 2h api,dashboard DB upgrade", "Scheduled maintenance"),
         ("internal 1", "internal-only"),
         ("resolve 1 All good now.", "Resolved INC-1"),

@@ -26,7 +26,7 @@ from bot.subscribers.smtp import Mailer, SmtpConfig, Throttle
 from bot.subscribers.webhooks import verify_signature
 from bot.worker import background_jobs
 from tests.conftest import COMPONENTS, Clock, with_settings
-from tests.support.factories import make_incident
+from tests.support.factories import make_incident, responder
 from tests.support.mailbox import (
     Receiver,
     SmtpServer,
@@ -86,7 +86,7 @@ def publish(runtime: Runtime, **kwargs: object) -> int:
             runtime.settings,
             incident,
             message="We are investigating <script>alert(1)</script> errors on the API.",
-            actor="U1",
+            actor=responder("U1"),
             now=runtime.now(),
             status=IncidentStatus.INVESTIGATING,
             components={"api": ComponentStatus.PARTIAL_OUTAGE},
@@ -120,7 +120,9 @@ def test_deliveries_update_mail_has_both_parts_and_unsubscribe_headers(
     number = publish(rt, title="db-prod-3 is on fire, blame Bob")
     with rt.sessions.begin() as session:
         incident = svc.get_incident(session, number)
-        svc.add_note(session, incident, text="secret internal note", actor="U1", now=rt.now())
+        svc.add_note(
+            session, incident, text="secret internal note", actor=responder("U1"), now=rt.now()
+        )
     drain_all(rt)
     [mail] = smtp.mailbox.to("ana@example.com")[1:]
     assert mail["Subject"] == "[Acme] Partial outage: API: Investigating"
@@ -182,14 +184,15 @@ def test_deliveries_resolution_and_maintenance_reach_subscribers(
     number = publish(rt)
     with rt.sessions.begin() as session:
         incident = svc.get_incident(session, number)
-        svc.resolve(session, rt.settings, incident, actor="U1", now=rt.now())
+        svc.resolve(session, rt.settings, incident, actor=responder("U1"), now=rt.now())
         mnt.schedule(
             session,
+            rt.settings,
             title="Database upgrade",
             starts_at=rt.now() + timedelta(hours=1),
             duration=timedelta(hours=1),
             keys=["api"],
-            actor="U1",
+            actor=responder("U1"),
             now=rt.now(),
         )
     drain_all(rt)
@@ -214,7 +217,7 @@ def test_deliveries_internal_only_incident_reaches_nobody(runtime: Runtime, smtp
     number = publish(rt)
     with rt.sessions.begin() as session:
         incident = svc.get_incident(session, number)
-        svc.mark_internal(session, incident, actor="U1", now=rt.now())
+        svc.mark_internal(session, incident, actor=responder("U1"), now=rt.now())
     drain_all(rt)
     assert len(smtp.mailbox.to("ana@example.com")) == 1
 

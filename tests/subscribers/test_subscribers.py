@@ -22,7 +22,7 @@ from bot.incidents import maintenance as mnt
 from bot.runtime import Runtime
 from bot.subscribers import deliveries, tokens
 from tests.conftest import Clock, with_settings
-from tests.support.factories import make_incident
+from tests.support.factories import make_incident, responder
 from tests.support.mailbox import SmtpServer, TestClient, smtp
 from web import subscriptions
 
@@ -215,17 +215,18 @@ def test_subscribers_unsubscribe_get_changes_nothing_post_forgets(runtime: Runti
 def test_subscribers_fanout_written_with_public_updates_only(runtime: Runtime, clock: Clock):
     with runtime.sessions.begin() as session:
         hidden = make_incident(session, runtime.settings, clock())
-        svc.add_note(session, hidden, text="internal", actor="U1", now=clock())
+        svc.add_note(session, hidden, text="internal", actor=responder("U1"), now=clock())
         public = make_incident(session, runtime.settings, clock(), title="Other", public=True)
-        svc.add_note(session, public, text="internal", actor="U1", now=clock())
-        svc.resolve(session, runtime.settings, public, actor="U1", now=clock())
+        svc.add_note(session, public, text="internal", actor=responder("U1"), now=clock())
+        svc.resolve(session, runtime.settings, public, actor=responder("U1"), now=clock())
         mnt.schedule(
             session,
+            runtime.settings,
             title="Upgrade",
             starts_at=clock() + timedelta(hours=1),
             duration=timedelta(hours=1),
             keys=["api"],
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
         )
     fanouts = rows(runtime, subscribers.FANOUT)
@@ -253,7 +254,7 @@ def test_subscribers_expansion_is_idempotent(runtime: Runtime, clock: Clock):
             rt.settings,
             incident,
             message="Investigating.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             components={"api": ComponentStatus.DEGRADED_PERFORMANCE},
         )
@@ -334,13 +335,18 @@ def test_subscribers_cli_lists_and_removes(
 
 
 def test_subscribers_incident_command_shows_summary(runtime: Runtime, clock: Clock):
-    from bot.commands.dispatch import PlainStyle, execute
+    from bot.commands import PlainStyle, execute
     from bot.text.grammar import parse
 
     with runtime.sessions.begin() as session:
         command = parse("subscribers", runtime.settings.component_keys())
         reply = execute(
-            session, runtime.settings, command, actor="U1", now=clock(), style=PlainStyle()
+            session,
+            runtime.settings,
+            command,
+            actor=responder("U1"),
+            now=clock(),
+            style=PlainStyle(),
         )
     assert reply.text.startswith("Subscribers: 0 confirmed")
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot import incidents as svc
 from bot.config import Settings
 from bot.db.models import Incident, Severity
+from bot.incidents import CLI, Actor
 
 
 def make_incident(
@@ -18,14 +19,13 @@ def make_incident(
     now: datetime,
     *,
     title: str = "Checkout errors",
-    actor: str = "U0COMMAND",
+    actor: str | Actor = "U0COMMAND",
     severity: Severity = Severity.SEV2,
     public: bool = False,
     **overrides: Any,
 ) -> Incident:
-    incident, _ = svc.declare(
-        session, settings, title=title, actor=actor, now=now, severity=severity
-    )
+    who = actor if isinstance(actor, Actor) else CLI if actor == "cli" else responder(actor)
+    incident, _ = svc.declare(session, settings, title=title, actor=who, now=now, severity=severity)
     for name, value in overrides.items():
         setattr(incident, name, value)
     if public:
@@ -34,8 +34,18 @@ def make_incident(
             settings,
             incident,
             message="We are investigating elevated errors.",
-            actor=actor,
+            actor=who,
             now=now,
         )
     session.flush()
     return incident
+
+
+def responder(user: str) -> Actor:
+    """A Slack user who may publish, resolve and assign (FLARE_RESPONDERS lists them)."""
+    return Actor(user, responder=True)
+
+
+def member(user: str) -> Actor:
+    """A Slack user who is not a responder: may declare, note, list and show."""
+    return Actor(user, responder=False, who_may="<@U0RESP001>")

@@ -15,6 +15,7 @@ from bot.incidents import maintenance
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 from tests.conftest import Clock
+from tests.support.factories import responder
 from web.app import create_app
 from web.public import site as public
 
@@ -50,14 +51,14 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
     start = clock()
     with runtime.sessions.begin() as session:
         resolved, _ = svc.declare(
-            session, settings, title="Old internal title", actor="U0OLD", now=start
+            session, settings, title="Old internal title", actor=responder("U0OLD"), now=start
         )
         svc.publish_update(
             session,
             settings,
             resolved,
             message="Webhook deliveries are delayed.",
-            actor="U0OLD",
+            actor=responder("U0OLD"),
             now=start + timedelta(minutes=1),
             components={"webhooks": ComponentStatus.DEGRADED_PERFORMANCE},
         )
@@ -66,7 +67,7 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
             settings,
             resolved,
             message="A fix has been implemented and we are monitoring the results.",
-            actor="U0OLD",
+            actor=responder("U0OLD"),
             now=start + timedelta(minutes=20),
             status=IncidentStatus.MONITORING,
         )
@@ -74,24 +75,26 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
             session,
             settings,
             resolved,
-            actor="U0OLD",
+            actor=responder("U0OLD"),
             now=start + timedelta(minutes=40),
             message="Webhook deliveries are back to normal.",
         )
         internal, _ = svc.declare(
-            session, settings, title="Quiet internal thing", actor="U0INT", now=start
+            session, settings, title="Quiet internal thing", actor=responder("U0INT"), now=start
         )
         svc.publish_update(
             session,
             settings,
             internal,
             message="We are looking into reports of slow logins.",
-            actor="U0INT",
+            actor=responder("U0INT"),
             now=start + timedelta(minutes=2),
         )
-        svc.mark_internal(session, internal, actor="U0INT", now=start + timedelta(minutes=3))
+        svc.mark_internal(
+            session, internal, actor=responder("U0INT"), now=start + timedelta(minutes=3)
+        )
         unpublished, _ = svc.declare(
-            session, settings, title="Not yet public", actor="U0UNP", now=start
+            session, settings, title="Not yet public", actor=responder("U0UNP"), now=start
         )
     clock.advance(hours=2)
     now = clock()
@@ -100,7 +103,7 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
             session,
             settings,
             title="db-prod-3 fell over (internal)",
-            actor="U0COMMAND",
+            actor=responder("U0COMMAND"),
             now=now,
             severity=Severity.SEV2,
         )
@@ -109,7 +112,7 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
             settings,
             incident,
             message="We are investigating elevated errors on the API.",
-            actor="U0COMMAND",
+            actor=responder("U0COMMAND"),
             now=now + timedelta(minutes=1),
             components={"api": ComponentStatus.PARTIAL_OUTAGE},
         )
@@ -118,29 +121,33 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
             settings,
             incident,
             message="The cause has been identified.\nDashboard pages load slowly too.",
-            actor="U0COMMAND",
+            actor=responder("U0COMMAND"),
             now=now + timedelta(minutes=5),
             status=IncidentStatus.IDENTIFIED,
             components={"dashboard": ComponentStatus.DEGRADED_PERFORMANCE},
         )
-        svc.add_note(session, incident, text="Rolled back deploy 1234", actor="U0COMMAND", now=now)
+        svc.add_note(
+            session, incident, text="Rolled back deploy 1234", actor=responder("U0COMMAND"), now=now
+        )
         active = maintenance.schedule(
             session,
+            settings,
             title="Database upgrade",
             starts_at=now + timedelta(minutes=2),
             duration=timedelta(hours=2),
             keys=["webhooks"],
-            actor="U0MAINT",
+            actor=responder("U0MAINT"),
             now=now,
             message="Webhooks may be delayed during the upgrade.",
         )
         upcoming = maintenance.schedule(
             session,
+            settings,
             title="Network maintenance",
             starts_at=now + timedelta(days=2),
             duration=timedelta(hours=1),
             keys=["api", "dashboard"],
-            actor="U0MAINT",
+            actor=responder("U0MAINT"),
             now=now,
         )
         ids = (incident.id, resolved.id, internal.id, unpublished.id, active.id, upcoming.id)

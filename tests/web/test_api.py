@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.runtime import Runtime
 from tests.conftest import Clock
+from tests.support.factories import responder
 from tests.support.publicdata import client, seed
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -271,11 +272,12 @@ def test_api_maintenance_alone_sets_the_maintenance_indicator(
     with runtime.sessions.begin() as session:
         maintenance.schedule(
             session,
+            runtime.settings,
             title="Upgrade",
             starts_at=clock() + timedelta(minutes=1),
             duration=timedelta(hours=1),
             keys=["api"],
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
         )
     clock.advance(minutes=2)

@@ -12,9 +12,11 @@ from sqlalchemy import event
 
 from bot import incidents as svc
 from bot.db.engine import make_engine, make_session_factory
+from bot.incidents import CLI
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 from tests.conftest import Clock
+from tests.support.factories import responder
 from tests.support.publicdata import HOT, client, seed, site
 from web.public.site import accepts_gzip, etag_matches
 
@@ -141,15 +143,22 @@ def test_public_history_is_paginated_by_month(runtime: Runtime, clock: Clock) ->
     with runtime.sessions.begin() as session:
         for months_ago in (0, 4, 7):
             at = clock() - timedelta(days=31 * months_ago)
-            incident, _ = svc.declare(session, settings, title=f"t{months_ago}", actor="U1", now=at)
+            incident, _ = svc.declare(
+                session, settings, title=f"t{months_ago}", actor=responder("U1"), now=at
+            )
             svc.publish_update(
-                session, settings, incident, message=f"Update {months_ago}", actor="U1", now=at
+                session,
+                settings,
+                incident,
+                message=f"Update {months_ago}",
+                actor=responder("U1"),
+                now=at,
             )
             svc.resolve(
                 session,
                 settings,
                 incident,
-                actor="U1",
+                actor=responder("U1"),
                 now=at + timedelta(hours=1),
                 message=f"Update {months_ago}: this incident has been resolved.",
             )
@@ -194,8 +203,8 @@ def test_public_refresh_serves_a_change_and_keeps_the_last_snapshot_if_the_db_is
         before = http.get("/api/v2/status.json").json()["status"]["indicator"]
         assert before == "none"
         with runtime.sessions.begin() as session:
-            svc.set_component_status(
-                session, key="api", status=ComponentStatus.MAJOR_OUTAGE, actor="cli", now=clock()
+            svc.set_manual_level(
+                session, key="api", level=ComponentStatus.MAJOR_OUTAGE, actor=CLI, now=clock()
             )
         assert anyio.run(public_site.refresh) is True
         assert http.get("/api/v2/status.json").json()["status"]["indicator"] == "critical"

@@ -11,6 +11,7 @@ from bot import incidents as svc
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus
 from tests.conftest import Clock
+from tests.support.factories import responder
 from tests.support.publicdata import client
 from web.public.site import HOT_PATHS
 
@@ -46,31 +47,43 @@ def test_public_never_shows_internal_fields(
     slack_link = f"https://acme.slack.com/archives/C{channel.upper()}/p1700000000"
     now = clock.advance(minutes=10)
     with runtime.sessions.begin() as session:
-        incident, _ = svc.declare(session, settings_, title=title, actor=user, now=now)
+        incident, _ = svc.declare(session, settings_, title=title, actor=responder(user), now=now)
         incident.slack_channel = f"C{channel.upper()}"
         incident.slack_ts = channel
-        svc.add_note(session, incident, text=f"{note} {slack_link}", actor=user, now=now)
+        svc.add_note(session, incident, text=f"{note} {slack_link}", actor=responder(user), now=now)
         svc.assign_role(
-            session, incident, role="owner", user=f"W{person.upper()}", actor=user, now=now
+            session,
+            incident,
+            role="owner",
+            user=f"W{person.upper()}",
+            actor=responder(user),
+            now=now,
         )
         if public_title:
             svc.set_public_title(
-                session, settings_, incident, title="Slow API responses", actor=user, now=now
+                session,
+                settings_,
+                incident,
+                title="Slow API responses",
+                actor=responder(user),
+                now=now,
             )
         svc.publish_update(
             session,
             settings_,
             incident,
             message=f"We are investigating slow responses. Thanks <@{user}>.",
-            actor=user,
+            actor=responder(user),
             now=now + timedelta(minutes=1),
             components={"api": ComponentStatus.DEGRADED_PERFORMANCE},
             status=IncidentStatus.INVESTIGATING,
             force=True,
         )
-        svc.add_note(session, incident, text=f"after {note}", actor=user, now=now)
+        svc.add_note(session, incident, text=f"after {note}", actor=responder(user), now=now)
         if resolved:
-            svc.resolve(session, settings_, incident, actor=user, now=now + timedelta(minutes=2))
+            svc.resolve(
+                session, settings_, incident, actor=responder(user), now=now + timedelta(minutes=2)
+            )
         public_id = incident.public_id
     _, http = client(runtime)
     bodies: dict[str, str] = {}

@@ -11,10 +11,11 @@ import feedparser
 
 from bot import incidents as svc
 from bot.config import ComponentConfig
-from bot.incidents import maintenance
+from bot.incidents import CLI, maintenance
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 from tests.conftest import Clock
+from tests.support.factories import responder
 from tests.support.publicdata import client, seed
 from web.public import uptime
 
@@ -72,8 +73,8 @@ def test_public_page_only_show_if_degraded_hides_healthy_components(runtime: Run
         assert "SMS gateway" not in http.get("/").text
         assert "SMS gateway" in http.get("/api/v2/components.json").text
     with changed.sessions.begin() as session:
-        svc.set_component_status(
-            session, key="sms", status=ComponentStatus.MAJOR_OUTAGE, actor="cli", now=changed.now()
+        svc.set_manual_level(
+            session, key="sms", level=ComponentStatus.MAJOR_OUTAGE, actor=CLI, now=changed.now()
         )
     _, http = client(changed)
     with http:
@@ -92,27 +93,34 @@ def test_public_every_user_field_is_escaped(runtime: Runtime, clock: Clock) -> N
     settings = hostile.settings
     with hostile.sessions.begin() as session:
         svc.sync_components(session, settings, clock())
-        incident, _ = svc.declare(session, settings, title=XSS, actor="U1", now=clock())
+        incident, _ = svc.declare(session, settings, title=XSS, actor=responder("U1"), now=clock())
         svc.set_public_title(
-            session, settings, incident, title=f"Title {XSS}", actor="U1", now=clock(), force=True
+            session,
+            settings,
+            incident,
+            title=f"Title {XSS}",
+            actor=responder("U1"),
+            now=clock(),
+            force=True,
         )
         svc.publish_update(
             session,
             settings,
             incident,
             message=f"Body {XSS}\nline two {XSS}",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             components={"api": ComponentStatus.MAJOR_OUTAGE},
             force=True,
         )
         window = maintenance.schedule(
             session,
+            runtime.settings,
             title=f"Window {XSS}",
             starts_at=clock() + timedelta(hours=1),
             duration=timedelta(hours=1),
             keys=["api"],
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             message=f"Message {XSS}",
         )

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bot import incidents as svc
+from bot.incidents import CLI
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
 
@@ -83,11 +84,11 @@ def test_public_change_reaches_another_process_within_two_seconds(
     before = httpx.get(f"{web_process}/api/v2/status.json").json()
     assert before["status"]["indicator"] == "none"
     with runtime.sessions.begin() as session:
-        svc.set_component_status(
+        svc.set_manual_level(
             session,
             key="api",
-            status=ComponentStatus.MAJOR_OUTAGE,
-            actor="cli",
+            level=ComponentStatus.MAJOR_OUTAGE,
+            actor=CLI,
             now=runtime.now(),
         )
     committed = time.monotonic()

@@ -8,7 +8,7 @@ from bot.db.engine import read_only
 from bot.db.models import ComponentStatus
 from bot.runtime import Runtime
 from tests.conftest import Clock
-from tests.support.factories import make_incident
+from tests.support.factories import make_incident, responder
 from web.public import loading as views
 
 
@@ -31,11 +31,13 @@ def test_public_replays_match_a_rebuild_from_scratch(runtime: Runtime, clock: Cl
             runtime.settings,
             svc.get_incident(session, 1),
             message="Fix deployed.",
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
             components={"api": ComponentStatus.PARTIAL_OUTAGE},
         )
-        svc.add_note(session, svc.get_incident(session, 2), text="secret", actor="U1", now=clock())
+        svc.add_note(
+            session, svc.get_incident(session, 2), text="secret", actor=responder("U1"), now=clock()
+        )
     cached = _load(runtime, clock, cache)
     assert cached.incidents == _load(runtime, clock, None).incidents
     assert cache.entries[first.id] != kept[first.id]  # replayed: it has a new public update
@@ -44,7 +46,7 @@ def test_public_replays_match_a_rebuild_from_scratch(runtime: Runtime, clock: Cl
     ]  # the other one was reused (a note is not public)
     assert cached.find(first.public_id).updates[0].body == "Fix deployed."  # type: ignore[union-attr]
     with runtime.sessions.begin() as session:
-        svc.mark_internal(session, svc.get_incident(session, 1), actor="U1", now=clock())
+        svc.mark_internal(session, svc.get_incident(session, 1), actor=responder("U1"), now=clock())
     hidden = _load(runtime, clock, cache)
     assert hidden.find(first.public_id) is None and first.id not in cache.entries
 

@@ -8,7 +8,7 @@ can leak them by mistake.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,10 +23,9 @@ from bot.db.models import (
     Incident,
     KeyValue,
     Maintenance,
-    MaintenanceStatus,
 )
 from bot.db.state import VERSION_KEY
-from bot.incidents import Change, PublishedUpdate, ReplayCache, replays
+from bot.incidents import Replay, ReplayCache, maintenance_updates, page_indicator
 from bot.text.scrub import public_text
 from bot.text.status import (
     ComponentStatus,
@@ -34,7 +33,7 @@ from bot.text.status import (
     neutral_title,
 )
 from web.public import uptime
-from web.public.pagedata import ComponentView, GroupView, IncidentView, PageData, overall
+from web.public.pagedata import ComponentView, GroupView, IncidentView, PageData
 
 
 def _uptimes(
@@ -115,7 +114,7 @@ def _components(session: Session, now: datetime) -> list[ComponentView]:
 
 
 def _incidents(
-    session: Session, by_id: dict[str, ComponentView], cache: ReplayCache
+    session: Session, by_id: dict[str, ComponentView], told: Mapping[int, Replay]
 ) -> list[IncidentView]:
     public = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
     rows = session.execute(
@@ -128,7 +127,6 @@ def _incidents(
             Incident.next_update_due,
         ).where(*public)
     ).all()
-    told = replays(session, {c.id: c.name for c in by_id.values()}, cache)
     out = []
     for row in rows:
         replay = told.get(row.id)
@@ -178,27 +176,7 @@ def _maintenances(session: Session, by_key: dict[str, ComponentView]) -> list[In
     out = []
     for row in rows:
         components = tuple(by_key[k] for k in row.component_keys or [] if k in by_key)
-        affected_level = {
-            "in_progress": (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE),
-            "completed": (ComponentStatus.UNDER_MAINTENANCE, ComponentStatus.OPERATIONAL),
-        }
-        updates = []
-        for raw in reversed(row.updates or []):
-            status = str(raw.get("status", "scheduled"))
-            levels = affected_level.get(status)
-            updates.append(
-                PublishedUpdate(
-                    id=str(raw.get("id", "")),
-                    status=status,
-                    body=public_text(str(raw.get("body") or "")),
-                    at=datetime.fromisoformat(raw["at"]).astimezone(UTC),
-                    affected=tuple(
-                        Change(c.id, c.name, levels[0].value, levels[1].value) for c in components
-                    )
-                    if levels
-                    else (),
-                )
-            )
+        updates = maintenance_updates(row.updates or [], [(c.id, c.name) for c in components])
         out.append(
             IncidentView(
                 kind="maintenance",
@@ -211,7 +189,7 @@ def _maintenances(session: Session, by_key: dict[str, ComponentView]) -> list[In
                 started_at=row.started_at or row.starts_at,
                 monitoring_at=None,
                 resolved_at=row.completed_at,
-                updates=tuple(updates),
+                updates=updates,
                 components=components,
                 scheduled_for=row.starts_at,
                 scheduled_until=row.ends_at,
@@ -247,14 +225,10 @@ def load(
             layout.setdefault(f"g:{component.group_id}", group_by_id[component.group_id])
         else:
             layout[f"c:{component.id}"] = component
-    incidents = _incidents(session, by_id, cache or ReplayCache())
+    # The indicator by the one rule that webhooks use too; its replays feed the incidents.
+    indicator, description, told = page_indicator(session, cache or ReplayCache())
+    incidents = _incidents(session, by_id, told)
     maintenances = _maintenances(session, {c.key: c for c in components})
-    open_incidents = [i for i in incidents if not i.finished]
-    indicator, description = overall(
-        components,
-        open_incidents,
-        any(m.status == MaintenanceStatus.IN_PROGRESS for m in maintenances),
-    )
     # From public data only: an internal note bumps the version but must not show here.
     stamps = [
         *(c.updated_at for c in components),

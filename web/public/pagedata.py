@@ -4,7 +4,6 @@ incidents and maintenance windows as the page, the API and the feeds present the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,7 +16,6 @@ from bot.text.status import (
     LEVEL_LABELS,
     STATUS_LABELS,
     ComponentStatus,
-    indicator,
 )
 from web.public import uptime
 
@@ -179,14 +177,3 @@ class PageData:
 
 def _began(item: IncidentView) -> datetime:
     return item.scheduled_for if item.is_maintenance and item.scheduled_for else item.created_at
-
-
-def overall(
-    components: Sequence[ComponentView],
-    open_incidents: Sequence[IncidentView],
-    maintenance_active: bool,
-) -> tuple[str, str]:
-    """Statuspage's indicator: the worst of component levels and open incidents' impact."""
-    return indicator(
-        (c.status for c in components), (i.impact for i in open_incidents), maintenance_active
-    )

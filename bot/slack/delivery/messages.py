@@ -8,7 +8,7 @@ from datetime import datetime
 from slack_sdk.webhook import WebhookClient
 
 from bot.db.engine import read_only
-from bot.db.models import Incident, Maintenance, TimelineEvent
+from bot.db.models import Component, ComponentStatusChange, Incident, Maintenance, TimelineEvent
 from bot.slack import blocks
 from bot.slack.delivery.posting import Dropped, SlackJob
 from bot.slack.delivery.threads import ThreadPosts
@@ -52,6 +52,21 @@ class Messages(ThreadPosts):
                 raise Dropped("maintenance gone")
             text = blocks.maintenance_post(
                 window.title, str(job.payload.get("status")), window.starts_at, window.ends_at
+            )
+        if self._find_posted(job, self.channel, None) is None:
+            self._post(job, self.channel, text=text)
+
+    def _send_component(self, job: SlackJob) -> None:
+        """A public level change (or a hand-set level) that no incident thread tells."""
+        if not self.channel:
+            raise Dropped("no incidents channel")
+        with read_only(self.runtime.sessions) as session:
+            change = session.get(ComponentStatusChange, job.payload.get("change_id"))
+            component = session.get(Component, change.component_id) if change else None
+            if change is None or component is None:
+                raise Dropped("level change gone")
+            text = blocks.level_post(
+                component.name, change.previous, change.status, change.actor, change.cause
             )
         if self._find_posted(job, self.channel, None) is None:
             self._post(job, self.channel, text=text)

@@ -110,6 +110,7 @@ class SlackSender(Messages):
             kinds.SLACK_REMINDER: self._send_reminder,
             kinds.SLACK_ESCALATION: self._send_escalation,
             kinds.SLACK_RESPOND: self._send_response,
+            kinds.SLACK_COMPONENT: self._send_component,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot import incidents as svc
-from bot.commands.dispatch import execute, hhmm
+from bot.commands import execute
 from bot.db.engine import read_only
 from bot.db.models import IncidentStatus
 from bot.errors import FlareError, InvalidInput
+from bot.incidents import Actor
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
 from bot.slack.ids import SlackId
@@ -18,20 +19,21 @@ from bot.slack.listeners.forms import number_of, update_modal_for
 from bot.slack.listeners.replies import STYLE, Ack, error_text, once, respond, respond_now
 from bot.slack.responders import ResponderDirectory
 from bot.text.grammar import parse
+from bot.text.times import hhmm
 
 SNOOZE_MINUTES = 10
 
 
 def run_button(runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any]) -> Ack:
     action = SlackId(body["actions"][0]["action_id"])
-    actor = str((body.get("user") or {}).get("id") or "")
+    user = str((body.get("user") or {}).get("id") or "")
     try:
         if action == SlackId.DECLARE_OPEN:
             return Ack(modal=blocks.declare_modal(runtime.settings))
         if action == SlackId.EDIT_UPDATE:
             return Ack(modal=_edit_modal(runtime, str(body["actions"][0]["value"])))
         if action == SlackId.PUBLISH_ANYWAY:
-            return _publish_anyway(runtime, directory, body, actor)
+            return _publish_anyway(runtime, directory.actor(user), body)
         number = number_of(body)
         if action == SlackId.POST_UPDATE:
             return Ack(modal=update_modal_for(runtime, number))
@@ -43,24 +45,20 @@ def run_button(runtime: Runtime, directory: ResponderDirectory, body: dict[str, 
         if action == SlackId.RESOLVE:
             return Ack(modal=blocks.resolve_modal(number, title, svc.DEFAULT_RESOLVED))
         if action == SlackId.NOTHING_NEW:
-            return _nothing_new(runtime, directory, body, actor, number)
+            return _nothing_new(runtime, directory.actor(user), body, number)
         if action == SlackId.SNOOZE:
-            return _snooze(runtime, directory, body, actor, number)
+            return _snooze(runtime, directory.actor(user), body, number)
     except FlareError as error:
         respond_now(runtime, body, error_text(error))
         return Ack()
     raise InvalidInput(f"Unknown action {action}")
 
 
-def _nothing_new(
-    runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any], actor: str, number: int
-) -> Ack:
-    members = directory.members_for(actor)
+def _nothing_new(runtime: Runtime, actor: Actor, body: dict[str, Any], number: int) -> Ack:
     now = runtime.now()
     with runtime.sessions.begin() as session:
         if not once(session, body, now):
             return Ack()
-        svc.require_responder(actor, runtime.settings, members)
         incident = svc.get_incident(session, number, for_update=True)
         svc.nothing_new(session, runtime.settings, incident, actor=actor, now=now)
         due = incident.next_update_due
@@ -74,16 +72,12 @@ def _nothing_new(
     return Ack()
 
 
-def _snooze(
-    runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any], actor: str, number: int
-) -> Ack:
+def _snooze(runtime: Runtime, actor: Actor, body: dict[str, Any], number: int) -> Ack:
     now = runtime.now()
     with runtime.sessions.begin() as session:
         if not once(session, body, now):
             return Ack()
         incident = svc.get_incident(session, number, for_update=True)
-        if actor not in {incident.owner_id, incident.commander_id}:
-            svc.require_responder(actor, runtime.settings, directory.members_for(actor))
         cadence = runtime.settings.cadence_for(incident.severity)
         minutes = min(SNOOZE_MINUTES, int(cadence.total_seconds() // 60))
         svc.snooze(session, runtime.settings, incident, minutes=minutes, actor=actor, now=now)
@@ -91,9 +85,7 @@ def _snooze(
     return Ack()
 
 
-def _publish_anyway(
-    runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any], actor: str
-) -> Ack:
+def _publish_anyway(runtime: Runtime, actor: Actor, body: dict[str, Any]) -> Ack:
     token = str(body["actions"][0]["value"])
     settings = runtime.settings
     now = runtime.now()
@@ -105,7 +97,6 @@ def _publish_anyway(
             respond(session, body, "That update was already published or has expired.", now)
             return Ack()
         command = parse(str(pending["text"]), settings.component_keys())
-        members = directory.members_for(actor)
         reply = execute(
             session,
             settings,
@@ -113,7 +104,6 @@ def _publish_anyway(
             actor=actor,
             now=now,
             style=STYLE,
-            group_members=members,
             force=True,
         )
         respond(session, body, reply.text + " (published despite hygiene findings)", now)

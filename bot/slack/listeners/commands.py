@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import incidents as svc
-from bot.commands.dispatch import RESPONDER_ONLY, execute
+from bot.commands import checks_responder, execute
 from bot.errors import FlareError, UsageError
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
@@ -26,7 +25,7 @@ def with_usage(error: FlareError, sub: str | None) -> dict[str, Any]:
 def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any]) -> Ack:
     settings = runtime.settings
     text = str(body.get("text") or "")
-    actor = str(body.get("user_id") or "")
+    user = str(body.get("user_id") or "")
     trigger = str(body.get("trigger_id") or "")
     try:
         command = parse(text, settings.component_keys())
@@ -39,12 +38,8 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
         return Ack(blocks.ephemeral("Opening the declare form…"), blocks.declare_modal(settings))
     now = runtime.now()
     try:
-        members = directory.members_for(actor) if sub in RESPONDER_ONLY | {"snooze"} else None
+        actor = directory.actor(user, needed=checks_responder(sub))
         with runtime.sessions.begin() as session:
-            if sub == "snooze" and command.number is not None:
-                incident = svc.get_incident(session, command.number)
-                if actor not in {incident.owner_id, incident.commander_id}:
-                    svc.require_responder(actor, settings, members)
             fresh, earlier = dedupe.claim(session, f"trigger:{trigger}", now)
             if not fresh:
                 return Ack(blocks.ephemeral(earlier or "Already done."))
@@ -55,13 +50,12 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
                 actor=actor,
                 now=now,
                 style=STYLE,
-                group_members=members,
             )
             dedupe.remember(session, f"trigger:{trigger}", reply.text)
     except HygieneBlocked as blocked:
         with runtime.sessions.begin() as session:
             token = dedupe.store_pending(
-                session, {"source": "command", "text": text, "actor": actor}, now
+                session, {"source": "command", "text": text, "actor": user}, now
             )
         return Ack(
             blocks.hygiene_reply(

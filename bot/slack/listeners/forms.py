@@ -9,8 +9,10 @@ from typing import Any
 from bot import incidents as svc
 from bot.db.engine import read_only
 from bot.db.models import ComponentStatus, IncidentStatus
+from bot.errors import InvalidInput
 from bot.runtime import Runtime
 from bot.slack import blocks
+from bot.text.durations import parse_count
 
 
 def values_of(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -37,7 +39,11 @@ def user_value(values: dict[str, dict[str, Any]], block: str) -> str | None:
 
 
 def number_of(body: dict[str, Any]) -> int:
-    return int(str(body["actions"][0]["value"]))
+    """The incident number a button carries (ASCII digits only; anything else is refused)."""
+    number = parse_count(str(body["actions"][0].get("value") or ""))
+    if number is None:
+        raise InvalidInput("That button does not name an incident.")
+    return number
 
 
 def update_modal_for(

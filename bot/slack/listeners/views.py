@@ -10,34 +10,32 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
-from bot.commands.dispatch import hhmm
 from bot.db.models import ComponentStatus, Incident, IncidentStatus, Severity
 from bot.errors import FlareError, InvalidInput
+from bot.incidents import Actor
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe
 from bot.slack.ids import SlackId
 from bot.slack.listeners.forms import multi, selected, text_value, user_value, values_of
 from bot.slack.listeners.replies import Ack, findings_text
 from bot.slack.responders import ResponderDirectory
+from bot.text.durations import parse_count
 from bot.text.hygiene import HygieneBlocked
+from bot.text.times import hhmm
 
 
 def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, Any]) -> Ack:
     """The acknowledgement of a submitted modal: field errors, or the result view."""
     view = body.get("view") or {}
     callback = SlackId(str(view.get("callback_id")))
-    actor = str((body.get("user") or {}).get("id") or "")
+    user = str((body.get("user") or {}).get("id") or "")
     values = values_of(body)
     key = f"view:{view.get('id')}:{view.get('hash')}"
     now = runtime.now()
     force = bool(multi(values, blocks.B_FORCE))
     field = blocks.B_NOTE if callback == SlackId.NOTE_MODAL else blocks.B_MESSAGE
     try:
-        members = (
-            directory.members_for(actor)
-            if callback in {SlackId.UPDATE_MODAL, SlackId.RESOLVE_MODAL}
-            else None
-        )
+        actor = directory.actor(user, needed=callback != SlackId.NOTE_MODAL)
         with runtime.sessions.begin() as session:
             fresh, earlier = dedupe.claim(session, key, now)
             if not fresh:
@@ -45,7 +43,7 @@ def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, An
             if callback == SlackId.DECLARE_MODAL:
                 text = _declare(runtime, session, values, actor, force)
             else:
-                number = int(view.get("private_metadata") or 0)
+                number = parse_count(str(view.get("private_metadata") or "")) or 0
                 incident = svc.get_incident(session, number, for_update=True)
                 if callback == SlackId.NOTE_MODAL:
                     svc.add_note(
@@ -57,7 +55,6 @@ def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, An
                     )
                     text = f"Internal note added to {incident.ref}."
                 elif callback == SlackId.RESOLVE_MODAL:
-                    svc.require_responder(actor, runtime.settings, members)
                     svc.resolve(
                         session,
                         runtime.settings,
@@ -69,7 +66,6 @@ def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, An
                     )
                     text = f"Resolved {incident.ref}. {svc.promise_record(session, incident)}."
                 else:
-                    svc.require_responder(actor, runtime.settings, members)
                     text = _update(runtime, session, incident, values, actor, force)
             dedupe.remember(session, key, text)
     except HygieneBlocked as blocked:
@@ -97,7 +93,7 @@ def _result(title: str, text: str) -> Ack:
 
 
 def _declare(
-    runtime: Runtime, session: Session, values: dict[str, dict[str, Any]], actor: str, force: bool
+    runtime: Runtime, session: Session, values: dict[str, dict[str, Any]], actor: Actor, force: bool
 ) -> str:
     settings = runtime.settings
     now = runtime.now()
@@ -115,6 +111,7 @@ def _declare(
         commander=user_value(values, blocks.B_COMMANDER),
         owner=user_value(values, blocks.B_OWNER),
         public_title=text_value(values, blocks.B_PUBLIC_TITLE),
+        force=force,
     )
     if not created:
         return f"Already declared a minute ago: {incident.ref}."
@@ -146,7 +143,7 @@ def _update(
     session: Session,
     incident: Incident,
     values: dict[str, dict[str, Any]],
-    actor: str,
+    actor: Actor,
     force: bool,
 ) -> str:
     settings = runtime.settings
@@ -178,12 +175,21 @@ def _update(
         now=now,
         status=status,
         components=changes,
-        next_in=timedelta(minutes=int(next_minutes)) if next_minutes else None,
+        next_in=_minutes(next_minutes),
         force=force,
     )
     due = incident.next_update_due
     promise = f" Next update promised by {hhmm(due)}." if due else ""
     return f"Published on {incident.ref} ({event.status}).{promise}"
+
+
+def _minutes(value: str | None) -> timedelta | None:
+    if not value:
+        return None
+    minutes = parse_count(value)
+    if minutes is None:
+        raise _FieldError(blocks.B_NEXT_IN, "Choose how many minutes until the next update.")
+    return timedelta(minutes=minutes)
 
 
 class _FieldError(InvalidInput):
