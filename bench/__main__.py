@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench import common
 from bench.common import Result
+from tests.support.db import admin_dsn
 
 # Order matters: scale reuses the page bench's seeded database.
 BENCHES = ("page", "scale", "propagation", "acks", "board", "reminders")
@@ -71,7 +72,7 @@ def machine() -> dict[str, str]:
     try:
         import psycopg
 
-        dsn = common._admin_dsn(common.PG_URL)
+        dsn = admin_dsn(common.PG_URL)
         with psycopg.connect(dsn, connect_timeout=3) as conn:
             row = conn.execute("SHOW server_version").fetchone()
             pg = f"PostgreSQL {row[0]}" if row else ""

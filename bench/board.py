@@ -35,7 +35,7 @@ def pinned_board(fake: FakeSlack) -> tuple[str, list[object] | None] | None:
 def database_board(runtime: Runtime) -> list[object]:
     with read_only(runtime.sessions) as session:
         view = board.gather(session, runtime.settings, runtime.now())
-    return list(board.render(view)[1])
+    return list(board.render_board(view)[1])
 
 
 def run(cfg: common.Config) -> Result:

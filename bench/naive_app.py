@@ -13,10 +13,11 @@ from starlette.routing import Route
 from bot.config import load_settings
 from bot.db.engine import read_only
 from bot.runtime import Runtime
+from bot.text.render import ENV
 from web.public import api
 from web.public import loading as views
 from web.public.pagedata import PageData
-from web.public.snapshot import _ENV, HTML, JSON, Options, _json
+from web.public.snapshot import HTML, JSON, Options, json_bytes
 
 
 def create_app() -> Starlette:
@@ -29,7 +30,7 @@ def create_app() -> Starlette:
 
     def index(request: Request) -> Response:  # sync: Starlette runs it in the thread pool
         data = load()
-        body = _ENV.get_template("public/index.html").render(
+        body = ENV.get_template("public/index.html").render(
             page=data,
             now=data.now,
             subscriptions_enabled=options.subscriptions_enabled,
@@ -38,6 +39,6 @@ def create_app() -> Starlette:
         return Response(body.encode(), media_type=HTML.decode())
 
     def summary(request: Request) -> Response:
-        return Response(_json(api.summary_doc(load())), media_type=JSON.decode())
+        return Response(json_bytes(api.summary_doc(load())), media_type=JSON.decode())
 
     return Starlette(routes=[Route("/", index), Route("/api/v2/summary.json", summary)])

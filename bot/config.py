@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.text import durations
+from bot.text.status import Severity
 
-SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 DEFAULT_CADENCE = "sev1=15m,sev2=20m,sev3=30m,sev4=30m"
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -25,7 +25,7 @@ class ConfigError(Exception):
     """Invalid configuration; the message names the variable and fits on one line."""
 
 
-def parse_duration(text: str, *, name: str = "duration") -> timedelta:
+def _duration(text: str, *, name: str) -> timedelta:
     """A duration from configuration (`15m`, `30s`, `1h`, `30d`); ConfigError naming `name`."""
     try:
         return durations.parse_duration(text, name=name)
@@ -44,11 +44,11 @@ def _parse_cadence_pairs(text: str) -> dict[str, timedelta]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         sev, sep, value = item.partition("=")
         sev = sev.strip().lower()
-        if not sep or sev not in SEVERITIES:
+        if not sep or sev not in {s.value for s in Severity}:
             raise ConfigError(
                 f"FLARE_CADENCE: {item!r} is not like sev1=15m (severities sev1..sev4)"
             )
-        pairs[sev] = parse_duration(value, name="FLARE_CADENCE")
+        pairs[sev] = _duration(value, name="FLARE_CADENCE")
     return pairs
 
 
@@ -265,10 +265,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         incidents_channel=channel,
         responders=_responders(get("FLARE_RESPONDERS") or ""),
         cadence=parse_cadence(get("FLARE_CADENCE") or ""),
-        reminder_lead=parse_duration(
-            get("FLARE_REMINDER_LEAD") or "5m", name="FLARE_REMINDER_LEAD"
-        ),
-        tick=parse_duration(get("FLARE_TICK") or "5s", name="FLARE_TICK"),
+        reminder_lead=_duration(get("FLARE_REMINDER_LEAD") or "5m", name="FLARE_REMINDER_LEAD"),
+        tick=_duration(get("FLARE_TICK") or "5s", name="FLARE_TICK"),
         public_url=public_url,
         page_name=str(page.get("name", "Flare")),
         time_zone=time_zone,

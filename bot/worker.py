@@ -71,7 +71,7 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
     """Outbox drains: Slack (when configured) and subscriber deliveries."""
     jobs: list[tuple[str, Callable[[], object], float]] = []
     if runtime.settings.slack_enabled:
-        from bot.slack.delivery.sender import SlackSender
+        from bot.slack import SlackSender
 
         sender = SlackSender(runtime)
         jobs.append(("slack-drain", sender.drain, DRAIN_INTERVAL.total_seconds()))

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from bot.config import load_settings
 from bot.runtime import Runtime
-from bot.slack.http import start_socket_mode, stop_socket_mode
+from bot.slack import start_socket_mode, stop_socket_mode
 from web import health, slack_http, subscriptions
 from web.public import site as public
 

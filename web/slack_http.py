@@ -30,7 +30,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
         return [Route("/slack/events", not_configured, methods=["POST"])]
 
-    from bot.slack.http import SlackEndpoint
+    from bot.slack import SlackEndpoint
 
     endpoint = SlackEndpoint(runtime)
 
@@ -42,8 +42,6 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         for name, value in request.headers.items():
             headers.setdefault(name.lower(), []).append(value)
         answer = await run_in_threadpool(endpoint.handle, raw, request.url.query, headers)
-        if answer.status in (400, 401):
-            return PlainTextResponse(answer.body, status_code=answer.status)
         response = Response(content=answer.body, status_code=answer.status)
         for name, value in answer.headers:
             response.headers.append(name, value)

@@ -7,17 +7,23 @@ from bot.config import Settings
 from bot.runtime import Runtime
 
 
-def prepare(settings: Settings) -> None:
+def prepare_runtime(runtime: Runtime) -> None:
     """Migrate SQLite to the latest schema, then upsert the configured components."""
     from bot.incidents import sync_components
 
+    settings = runtime.settings
     if settings.is_sqlite:
         from bot.db.migrate import upgrade
 
         upgrade(settings.database_url)
+    with runtime.sessions.begin() as session:
+        sync_components(session, settings, runtime.now())
+
+
+def prepare(settings: Settings) -> None:
+    """`prepare_runtime` for a process that is about to build its own runtime (servers)."""
     runtime = Runtime.create(settings)
     try:
-        with runtime.sessions.begin() as session:
-            sync_components(session, settings, runtime.now())
+        prepare_runtime(runtime)
     finally:
         runtime.close()

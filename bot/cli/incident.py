@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
-from bot.cli.database import prepare
+from bot.cli.database import prepare_runtime
 from bot.cli.options import join_words, split_options
 from bot.commands import PlainStyle, execute
-from bot.config import ConfigError, Settings, parse_duration
+from bot.config import ConfigError, Settings
 from bot.errors import FlareError, UsageError
 from bot.incidents import CLI, Actor, actor_for
 from bot.runtime import Runtime
 from bot.text import grammar
+from bot.text.durations import DurationError, parse_duration
 from bot.text.hygiene import HygieneBlocked
 
 
@@ -22,17 +24,13 @@ def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
     try:
         options, rest = split_options(words, {"--as": True, "--force": False, "--next-in": True})
         actor = _actor(settings, options.get("--as"))
-        next_in = (
-            parse_duration(options["--next-in"], name="--next-in")
-            if "--next-in" in options
-            else None
-        )
+        next_in = _next_in(options["--next-in"]) if "--next-in" in options else None
         command = grammar.parse(join_words(rest), settings.component_keys())
         if command.name == "declare" and not command.text:
             raise UsageError("A title is needed on the command line.", grammar.usage("declare"))
-        prepare(settings)
         runtime = Runtime.create(settings)
         try:
+            prepare_runtime(runtime)
             with runtime.sessions.begin() as session:
                 reply = execute(
                     session,
@@ -66,6 +64,13 @@ def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
         return 1
     print(reply.text)
     return 0
+
+
+def _next_in(text: str) -> timedelta:
+    try:
+        return parse_duration(text, name="--next-in")
+    except DurationError as error:
+        raise UsageError(str(error), "") from None
 
 
 def _actor(settings: Settings, as_user: str | None) -> Actor:

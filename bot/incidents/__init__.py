@@ -29,8 +29,7 @@ from bot.incidents.lifecycle import (
     set_severity,
     snooze,
 )
-from bot.incidents.maintenance import schedule as schedule_maintenance
-from bot.incidents.maintenance import upcoming_and_active as open_maintenances
+from bot.incidents.maintenance import open_maintenances, schedule_maintenance
 from bot.incidents.promises import PromiseRecord, expire_promises, promise_record
 from bot.incidents.queries import (
     components_by_key,
@@ -39,7 +38,7 @@ from bot.incidents.queries import (
     open_incidents,
     timeline,
 )
-from bot.incidents.reminders import is_stale as reminder_is_stale
+from bot.incidents.reminders import reminder_is_stale
 from bot.incidents.replay import (
     Change,
     PublishedUpdate,

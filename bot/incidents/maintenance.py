@@ -37,7 +37,7 @@ def check_public_text(settings: Settings, text: str, *, force: bool) -> None:
     check_hygiene(settings, text, IncidentStatus.RESOLVED, force=force)
 
 
-def schedule(
+def schedule_maintenance(
     session: Session,
     settings: Settings,
     *,
@@ -156,7 +156,7 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
     return changed
 
 
-def upcoming_and_active(session: Session) -> list[Maintenance]:
+def open_maintenances(session: Session) -> list[Maintenance]:
     return list(
         session.scalars(
             select(Maintenance)

@@ -232,7 +232,7 @@ def _parse(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def is_stale(session: Session, payload: Mapping[str, Any], now: datetime) -> bool:
+def reminder_is_stale(session: Session, payload: Mapping[str, Any], now: datetime) -> bool:
     """True if a queued reminder or escalation should be dropped instead of sent.
 
     Stale when the incident is gone, resolved or internal-only; when its promise moved (an

@@ -1,4 +1,4 @@
-"""The Bolt app: thin listeners over bot.slack.commands and bot.slack.actions.
+"""The Bolt app: thin listeners over bot.slack.listeners (commands, buttons, views).
 
 `token_verification_enabled=False` and an `authorize` that needs no network: Flare starts
 and acknowledges while Slack is down or slow. Every listener does its database work, acks,

@@ -1,5 +1,5 @@
 """The pinned board in #incidents: what support reads. Gathered from the database, rendered
-by pure functions; bot.slack.sender puts it into Slack."""
+by pure functions; bot.slack.delivery.board_sync puts it into Slack."""
 
 from __future__ import annotations
 
@@ -209,7 +209,7 @@ def _chunks(lines: Sequence[str], limit: int = 2900) -> list[str]:
     return out
 
 
-def render(view: BoardView) -> tuple[str, list[Block]]:
+def render_board(view: BoardView) -> tuple[str, list[Block]]:
     """The board message (fallback text, blocks), within Block Kit's limits."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Incident board"}}

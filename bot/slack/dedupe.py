@@ -13,25 +13,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.db.models import ProcessedRequest
+from bot.db.upsert import insert_ignore
 
 PENDING_PREFIX = "pending:"
 
 
-def claim(session: Session, key: str, now: datetime) -> tuple[bool, str | None]:
+def first_time(session: Session, key: str, now: datetime) -> tuple[bool, str | None]:
     """(True, None) if this invocation is new; (False, earlier answer) if it was seen."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(
-        insert(ProcessedRequest)
-        .values(key=key[:200], created_at=now, result=None)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(ProcessedRequest.key)
-    )
-    if result.first() is not None:
+    values = {"key": key[:200], "created_at": now, "result": None}
+    if insert_ignore(
+        session, ProcessedRequest, values, conflict=["key"], returning=[ProcessedRequest.key]
+    ):
         return True, None
     row = session.get(ProcessedRequest, key[:200], populate_existing=True)
     return False, (row.result if row else None)

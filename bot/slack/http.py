@@ -27,7 +27,10 @@ log = logging.getLogger("flare.slack.http")
 class Answer:
     status: int
     body: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=lambda: [("content-type", PLAIN)])
+
+
+PLAIN = "text/plain; charset=utf-8"
 
 
 class SlackEndpoint:

@@ -39,7 +39,7 @@ def ago(value: datetime) -> str:
 
 
 class SlackStyle:
-    """The `Style` of bot.operations for Slack replies and posts."""
+    """The `Style` of bot.commands for Slack replies and posts."""
 
     def user(self, user_id: str | None) -> str:
         if not user_id:

@@ -5,7 +5,7 @@ per incident, with RFC 8058 one-click unsubscribe headers.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
@@ -16,7 +16,7 @@ from bot.text.render import render
 from bot.text.times import hhmm, stamp
 
 
-def _paragraphs(text: str) -> list[list[str]]:
+def _paragraph_lines(text: str) -> list[list[str]]:
     blocks = re.split(r"\n\s*\n", text.strip())
     return [block.splitlines() for block in blocks if block.strip()]
 
@@ -71,12 +71,11 @@ def update_mail(
         template="update",
         context={
             "notice": notice,
-            "paragraphs": _paragraphs(notice.body),
+            "paragraphs": _paragraph_lines(notice.body),
             "at": stamp(notice.at),
             "next_update": (hhmm(notice.next_update_due) if notice.next_update_due else None),
             "window": (
-                f"{notice.scheduled_for.astimezone(UTC):%b %d, %H:%M} – "
-                f"{notice.scheduled_until.astimezone(UTC):%b %d, %H:%M} UTC"
+                f"{stamp(notice.scheduled_for)} – {stamp(notice.scheduled_until)}"
                 if notice.scheduled_for and notice.scheduled_until
                 else None
             ),

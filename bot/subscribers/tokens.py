@@ -59,7 +59,11 @@ def derive(key: bytes, purpose: str) -> bytes:
 
 
 def _serializer(key: bytes, purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(derive(key, "token"), salt=f"flare:{purpose}")
+    return URLSafeSerializer(
+        derive(key, "token"),
+        salt=f"flare:{purpose}",
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
 
 
 def sign(

@@ -1,4 +1,4 @@
-"""Patterns for public-update hygiene (see ``bot.hygiene``).
+"""Patterns for public-update hygiene (see ``bot.text.hygiene``).
 
 Kept apart from the matching logic so the word lists can grow without the logic getting
 harder to read. Every pattern here is tuned for precision first: a checker that cries wolf

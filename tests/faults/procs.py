@@ -322,7 +322,7 @@ class Cluster:
 
         def expected(session: Any) -> list[Any]:
             view = board.gather(session, settings, datetime.now(UTC))
-            return board.render(view)[1]
+            return board.render_board(view)[1]
 
         want = self.query(expected)
         pinned = [

@@ -73,7 +73,7 @@ def deliver(runtime: Runtime) -> list[tuple[str, dict[str, Any]]]:
         with runtime.sessions.begin() as session:
             batch = outbox.claim(session, now=runtime.now(), kinds=kinds, limit=1000)
             for message in batch:
-                if message.kind in reminders.KINDS and not reminders.is_stale(
+                if message.kind in reminders.KINDS and not reminders.reminder_is_stale(
                     session, message.payload, runtime.now()
                 ):
                     sent.append((message.kind, dict(message.payload)))
@@ -482,7 +482,7 @@ def test_reminders_board_shows_promises_kept(runtime: Runtime, clock: Clock):
         sweep(runtime)
         publish(runtime, clock, incident_id, message="We are continuing to work on it.")
     with runtime.sessions.begin() as session:
-        _, blocks = board.render(board.gather(session, runtime.settings, clock()))
+        _, blocks = board.render_board(board.gather(session, runtime.settings, clock()))
     assert "3/4 updates on time" in json.dumps(blocks)
 
 
@@ -507,7 +507,7 @@ def test_reminders_a_passed_promise_is_broken_by_the_sweep(runtime: Runtime, clo
 
 def test_reminders_sweeps_move_maintenance_through_its_window(runtime: Runtime, clock: Clock):
     with runtime.sessions.begin() as session:
-        window = maintenance.schedule(
+        window = maintenance.schedule_maintenance(
             session,
             runtime.settings,
             title="DB upgrade",
@@ -592,13 +592,16 @@ def test_reminders_sweep_queues_hundreds_due_together_in_a_few_statements(
 
 def test_reminders_is_stale_for_unknown_or_malformed_payloads(runtime: Runtime, clock: Clock):
     incident_id = declare(runtime, clock)
+    stale = reminders.reminder_is_stale
     with runtime.sessions.begin() as session:
-        assert reminders.is_stale(session, {"incident_id": 999, "due_at": "x"}, clock())
-        assert reminders.is_stale(session, {"incident_id": incident_id, "due_at": "x"}, clock())
-        assert reminders.is_stale(session, {"incident_id": incident_id}, clock())
-        assert reminders.is_stale(session, {"due_at": "2026-11-25T14:20:00+00:00"}, clock())
+        assert stale(session, {"incident_id": 999, "due_at": "x"}, clock())
+        assert stale(session, {"incident_id": incident_id, "due_at": "x"}, clock())
+        assert stale(session, {"incident_id": incident_id}, clock())
+        assert reminders.reminder_is_stale(
+            session, {"due_at": "2026-11-25T14:20:00+00:00"}, clock()
+        )
         due = session.get_one(Incident, incident_id).reminder_due
         assert due is not None
-        assert not reminders.is_stale(
+        assert not reminders.reminder_is_stale(
             session, {"incident_id": incident_id, "due_at": due.isoformat()}, clock()
         )

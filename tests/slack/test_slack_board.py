@@ -141,7 +141,7 @@ def _row(n: int) -> board.BoardIncident:
 
 def test_slack_board_stays_within_block_kit_limits_with_many_incidents():
     view = board.BoardView(incidents=[_row(n) for n in range(1, 80)])
-    text, blocks = board.render(view)
+    text, blocks = board.render_board(view)
     assert len(blocks) <= 50
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert all(len(s) <= 3000 for s in sections)

@@ -185,7 +185,7 @@ def test_deliveries_resolution_and_maintenance_reach_subscribers(
     with rt.sessions.begin() as session:
         incident = svc.get_incident(session, number)
         svc.resolve(session, rt.settings, incident, actor=responder("U1"), now=rt.now())
-        mnt.schedule(
+        mnt.schedule_maintenance(
             session,
             rt.settings,
             title="Database upgrade",

@@ -219,7 +219,7 @@ def test_subscribers_fanout_written_with_public_updates_only(runtime: Runtime, c
         public = make_incident(session, runtime.settings, clock(), title="Other", public=True)
         svc.add_note(session, public, text="internal", actor=responder("U1"), now=clock())
         svc.resolve(session, runtime.settings, public, actor=responder("U1"), now=clock())
-        mnt.schedule(
+        mnt.schedule_maintenance(
             session,
             runtime.settings,
             title="Upgrade",

@@ -129,7 +129,7 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
         svc.add_note(
             session, incident, text="Rolled back deploy 1234", actor=responder("U0COMMAND"), now=now
         )
-        active = maintenance.schedule(
+        active = maintenance.schedule_maintenance(
             session,
             settings,
             title="Database upgrade",
@@ -140,7 +140,7 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
             now=now,
             message="Webhooks may be delayed during the upgrade.",
         )
-        upcoming = maintenance.schedule(
+        upcoming = maintenance.schedule_maintenance(
             session,
             settings,
             title="Network maintenance",

@@ -270,7 +270,7 @@ def test_api_maintenance_alone_sets_the_maintenance_indicator(
     from bot.incidents import maintenance
 
     with runtime.sessions.begin() as session:
-        maintenance.schedule(
+        maintenance.schedule_maintenance(
             session,
             runtime.settings,
             title="Upgrade",

@@ -113,7 +113,7 @@ def test_public_every_user_field_is_escaped(runtime: Runtime, clock: Clock) -> N
             components={"api": ComponentStatus.MAJOR_OUTAGE},
             force=True,
         )
-        window = maintenance.schedule(
+        window = maintenance.schedule_maintenance(
             session,
             runtime.settings,
             title=f"Window {XSS}",

@@ -126,7 +126,7 @@ def history_months(data: PageData) -> list[tuple[date, list[IncidentView]]]:
     return months
 
 
-def _json(document: dict[str, Any]) -> bytes:
+def json_bytes(document: dict[str, Any]) -> bytes:
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     # Inert even if some client pastes it into HTML; every JSON parser reads the same string.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
@@ -166,7 +166,7 @@ class Snapshot:
             "/history.rss": represent(feeds.rss(data), RSS),
         }
         for path, build in api.DOCUMENTS.items():
-            body = _json(build(data))
+            body = json_bytes(build(data))
             self.static[path] = represent(body, JSON, extra=api_extra)
         self.not_found = represent(
             self.render("not_found.html"), HTML, status=404, extra=html_extra

@@ -83,7 +83,7 @@ class BoardSync:
         now = self.runtime.now()
         with read_only(self.runtime.sessions) as session:
             view = board.gather(session, self.runtime.settings, now)
-        text, board_blocks = board.render(view)
+        text, board_blocks = board.render_board(view)
         digest = board.fingerprint(text, board_blocks)
         state = self._board_state()
         ts = state.get("ts") if state.get("channel") == channel else None

@@ -40,7 +40,7 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
     try:
         actor = directory.actor(user, needed=checks_responder(sub))
         with runtime.sessions.begin() as session:
-            fresh, earlier = dedupe.claim(session, f"trigger:{trigger}", now)
+            fresh, earlier = dedupe.first_time(session, f"trigger:{trigger}", now)
             if not fresh:
                 return Ack(blocks.ephemeral(earlier or "Already done."))
             reply = execute(

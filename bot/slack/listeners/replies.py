@@ -60,5 +60,5 @@ def respond_now(runtime: Runtime, body: dict[str, Any], text: str) -> None:
 
 
 def once(session: Session, body: dict[str, Any], now: Any) -> bool:
-    fresh, _ = dedupe.claim(session, f"trigger:{body.get('trigger_id')}", now)
+    fresh, _ = dedupe.first_time(session, f"trigger:{body.get('trigger_id')}", now)
     return fresh

@@ -37,7 +37,7 @@ def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, An
     try:
         actor = directory.actor(user, needed=callback != SlackId.NOTE_MODAL)
         with runtime.sessions.begin() as session:
-            fresh, earlier = dedupe.claim(session, key, now)
+            fresh, earlier = dedupe.first_time(session, key, now)
             if not fresh:
                 return _result("Done", earlier or "Already submitted.")
             if callback == SlackId.DECLARE_MODAL:

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow  # real `flare` processes (make test-fast skips them)
+
 FLARE = str(Path(sys.executable).with_name("flare"))
 
 
