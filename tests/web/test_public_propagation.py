@@ -77,7 +77,6 @@ def web_process(runtime: Runtime, tmp_path: Path) -> Iterator[str]:
             process.wait()
 
 
-@pytest.mark.slow
 def test_public_change_reaches_another_process_within_two_seconds(
     runtime: Runtime, web_process: str
 ) -> None:
