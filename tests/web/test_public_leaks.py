@@ -1,4 +1,5 @@
-"""Property: internal titles, notes, people and Slack links never reach a public response."""
+"""Property: internal titles, notes, people and Slack links never reach a customer, on any
+surface: the page, the API, the feeds, subscriber mail and webhook payloads."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from bot import incidents as svc
+from bot.db.models import EventKind, TimelineEvent
 from bot.runtime import Runtime
+from bot.subscribers.mail import update_mail
+from bot.subscribers.notices import incident_notice, page_indicator
+from bot.subscribers.payloads import webhook_payload
 from bot.text.status import ComponentStatus, IncidentStatus
 from tests.conftest import Clock
 from tests.support.factories import responder
@@ -29,6 +35,7 @@ canary = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=14, max_size=20)
     note=canary,
     person=canary,
     channel=canary,
+    codename=canary,
     public_title=st.booleans(),
     resolved=st.booleans(),
 )
@@ -39,13 +46,15 @@ def test_public_never_shows_internal_fields(
     note: str,
     person: str,
     channel: str,
+    codename: str,
     public_title: bool,
     resolved: bool,
 ) -> None:
     settings_ = runtime.settings
-    user = f"U{person.upper()}"
+    user = f"U0{person.upper()[:8]}"  # Slack IDs mix capitals and digits
     slack_link = f"https://acme.slack.com/archives/C{channel.upper()}/p1700000000"
     now = clock.advance(minutes=10)
+    bodies: dict[str, str] = {}
     with runtime.sessions.begin() as session:
         incident, _ = svc.declare(session, settings_, title=title, actor=responder(user), now=now)
         incident.slack_channel = f"C{channel.upper()}"
@@ -59,12 +68,13 @@ def test_public_never_shows_internal_fields(
             actor=responder(user),
             now=now,
         )
+        channel_link = f"<#C{channel.upper()}|{codename}>"
         if public_title:
             svc.set_public_title(
                 session,
                 settings_,
                 incident,
-                title="Slow API responses",
+                title=f"Slow API responses {channel_link}",
                 actor=responder(user),
                 now=now,
             )
@@ -72,7 +82,8 @@ def test_public_never_shows_internal_fields(
             session,
             settings_,
             incident,
-            message=f"We are investigating slow responses. Thanks <@{user}>.",
+            message=f"We are investigating slow responses in {channel_link}. Thanks <@{user}> "
+            f"and {user}, see {slack_link}.",
             actor=responder(user),
             now=now + timedelta(minutes=1),
             components={"api": ComponentStatus.DEGRADED_PERFORMANCE},
@@ -85,8 +96,22 @@ def test_public_never_shows_internal_fields(
                 session, settings_, incident, actor=responder(user), now=now + timedelta(minutes=2)
             )
         public_id = incident.public_id
+        updates = session.scalars(
+            select(TimelineEvent.id).where(
+                TimelineEvent.incident_id == incident.id,
+                TimelineEvent.kind == EventKind.PUBLIC_UPDATE,
+            )
+        ).all()
+        for event_id in updates:
+            notice = incident_notice(session, settings_, event_id)
+            assert notice is not None
+            mail = update_mail(notice, settings_, to="a@example.com", unsubscribe_url="u",
+                               scope=[], now=now)  # fmt: skip
+            bodies[f"mail {event_id}"] = mail.as_string()
+            bodies[f"webhook {event_id}"] = webhook_payload(
+                notice, settings_, indicator=page_indicator(session), unsubscribe_url="u", now=now
+            ).decode()
     _, http = client(runtime)
-    bodies: dict[str, str] = {}
     with http:
         for path in (*HOT_PATHS, f"/incidents/{public_id}", "/history"):
             response = http.get(path)
@@ -95,13 +120,16 @@ def test_public_never_shows_internal_fields(
                 f"{k}: {v}" for k, v in response.headers.items()
             )
     assert public_id in bodies["/api/v2/incidents.json"]
+    assert all("slow responses" in b for k, b in bodies.items() if k.startswith(("mail", "web")))
     secrets = {
+        user,
         title,
         note,
         person,
         person.upper(),
         channel,
         channel.upper(),
+        codename,
         "slack.com",
     }
     for path, body in bodies.items():
