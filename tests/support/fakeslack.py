@@ -8,8 +8,8 @@ Tests talk to it through the *real* ``slack_sdk.WebClient``::
         assert fake.channel_messages("C1")[0].text == "hi"
 
 It is a plain HTTP server on 127.0.0.1 (``ThreadingHTTPServer`` in a daemon thread), so other
-processes only need ``fake.url``.  ``python -m tests.support.fakeslack --port N [--record FILE]`` runs
-it in the foreground and prints the URL as its first stdout line.
+processes only need ``fake.url``.  ``python -m tests.support.fakeslack --port N
+[--record FILE]`` runs it in the foreground and prints the URL as its first stdout line.
 
 Routes:
   ``/api/<method>``      Slack Web API (form-encoded, JSON or GET query string)
@@ -1181,7 +1181,8 @@ class FakeSlack:
 class RemoteFakeSlack:
     """Drive a FakeSlack running in another process through its control endpoints.
 
-    ``url`` may be the server root or the ``/api/`` URL printed by ``python -m tests.support.fakeslack``.
+    ``url`` may be the server root or the ``/api/`` URL printed by
+    ``python -m tests.support.fakeslack``.
     """
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
