@@ -12,7 +12,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -29,8 +29,8 @@ class SmtpConfig:
     host: str
     port: int
     username: str | None
-    password: str | None
-    implicit_tls: bool
+    password: str | None = field(repr=False)  # never in a repr, a log line or an error
+    implicit_tls: bool = False
 
     @classmethod
     def from_url(cls, url: str) -> SmtpConfig:
