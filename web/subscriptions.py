@@ -83,13 +83,17 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             if not allowed:
                 return _page(runtime, "error", 429, message="Too many requests. Try again later.")
             try:
+                # DNS before the transaction: a slow resolver must not hold the write lock.
+                checked = webhook_url
+                if webhook_url and not email:
+                    checked = subscribers.check_webhook(settings, webhook_url)
                 with runtime.sessions.begin() as session:
                     subscribers.subscribe(
                         session,
                         settings,
                         now=now,
                         email=email,
-                        webhook_url=webhook_url,
+                        webhook_url=checked,
                         components=keys,
                     )
             except InvalidInput as error:
