@@ -152,6 +152,16 @@ def renew(
     return getattr(result, "rowcount", 0) == 1
 
 
+def release(session: Session, message_id: int, *, worker: str) -> None:
+    """Give a claimed row back without counting an attempt (it is due again at once)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def mark_sent(session: Session, message_id: int, *, now: datetime, worker: str = WORKER_ID) -> None:
     session.execute(
         update(OutboxMessage)
