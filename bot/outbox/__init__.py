@@ -11,6 +11,7 @@ from bot.outbox.queue import (
     enqueue_many,
     mark_failed,
     mark_sent,
+    prune_sent,
     release,
     renew,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "kinds",
     "mark_failed",
     "mark_sent",
+    "prune_sent",
     "release",
     "renew",
     "worker_id",

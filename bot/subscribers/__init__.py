@@ -16,6 +16,7 @@ from bot.subscribers.operators import (
     status_of,
     summary,
 )
+from bot.subscribers.ratelimit import prune as prune_rate_limits
 from bot.subscribers.subscribe import (
     IP_LIMIT,
     RateLimited,
@@ -46,6 +47,7 @@ __all__ = [
     "expand",
     "label",
     "list_subscribers",
+    "prune_rate_limits",
     "remove",
     "status_of",
     "subscribe",

@@ -101,9 +101,9 @@ def allow_ip(session: Session, ip: str | None, now: datetime) -> bool:
     """Counts one subscription request from `ip`; False once it has made too many.
 
     `ip` is the direct peer, or what X-Forwarded-For says only when the peer is a trusted
-    proxy (FORWARDED_ALLOW_IPS, applied in web.app).
+    proxy (FORWARDED_ALLOW_IPS, applied in web.app). Old hits are pruned by the worker's
+    retention job, in bounded batches, never here.
     """
-    ratelimit.prune(session, now)
     return ratelimit.allow(
         session, f"ip:{ip or 'unknown'}", limit=IP_LIMIT, window=LIMIT_WINDOW, now=now
     )
