@@ -208,3 +208,9 @@ def test_cli_web_believes_forwarded_for_only_from_its_proxies_and_logs_no_secret
     assert statuses == [200] * 10 + [429], output  # 127.0.0.1 is not a trusted proxy here
     for secret in ("1111", "2222", "4444", "5555"):
         assert secret not in output
+
+
+@pytest.mark.parametrize("port", ["８０８０", "²", "٨٠٨٠", "0", "70000"])
+def test_cli_port_is_ascii_digits_in_range(tmp_path: Path, port: str):
+    result = flare("web", "--port", port, cwd=tmp_path)
+    assert result.returncode == 2 and "--port" in result.stderr

@@ -161,3 +161,12 @@ def test_webhooks_any_url_accepted_when_subscribing_parses_for_the_sender(url: s
     parsed = parse_url(accepted)  # the sender parses the stored URL the same way
     Target(parsed, ("192.0.2.1",)).url_for("192.0.2.1")
     assert parse_url(str(parsed)) == parsed
+
+
+@pytest.mark.parametrize("stamp", ["١٢٣", "１２３", "²", " 123", "+123", "1_23"])
+def test_webhooks_signature_timestamp_is_ascii_digits_only(stamp: str):
+    from bot.subscribers.webhooks import signature, verify_signature
+
+    header = signature(b"s", b"{}", 123).replace("t=123", f"t={stamp}")
+    assert not verify_signature(b"s", b"{}", header, now=123)
+    assert verify_signature(b"s", b"{}", signature(b"s", b"{}", 123), now=123)
