@@ -7,11 +7,13 @@ resolver or server must never hold the write lock every /incident command waits 
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 from sqlalchemy import select
 
 from bot import subscribers
+from bot.db.engine import read_only
 from bot.db.models import Subscriber
 from bot.runtime import Runtime
 from bot.subscribers import deliveries
@@ -29,13 +31,31 @@ def test_transactions_guard_catches_a_lookup_inside_a_write_transaction(
     runtime: Runtime, no_outside_calls_in_transactions: Guard
 ):
     guard = no_outside_calls_in_transactions
+    with runtime.sessions.begin(), pytest.raises(OutsideCallInTransaction):
+        socket.getaddrinfo("localhost", 80)  # before any statement: still inside
     with runtime.sessions.begin() as session, pytest.raises(OutsideCallInTransaction):
-        session.execute(select(Subscriber.id))  # the transaction has begun in the database
-        socket.getaddrinfo("localhost", 80)
-    assert len(guard.violations) == 1
+        session.execute(select(Subscriber.id))
+        socket.create_connection(("127.0.0.1", 9))
+    with runtime.sessions.begin():  # handed to a helper thread, still inside
+        caught: list[BaseException] = []
+
+        def lookup() -> None:
+            try:
+                socket.getaddrinfo("localhost", 80)
+            except OutsideCallInTransaction as error:
+                caught.append(error)
+
+        helper = threading.Thread(target=lookup)
+        helper.start()
+        helper.join()
+        assert len(caught) == 1
+    assert len(guard.violations) == 3
     guard.violations.clear()  # seen; the fixture would fail the test otherwise
+    with read_only(runtime.sessions) as session:
+        session.execute(select(Subscriber.id))
+        socket.getaddrinfo("localhost", 80)  # a read-only session holds no write lock
     socket.getaddrinfo("localhost", 80)  # outside any transaction: allowed
-    assert guard.calls == 1
+    assert guard.calls == 2
 
 
 def test_transactions_subscribing_resolves_outside_the_transaction(

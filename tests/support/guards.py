@@ -4,9 +4,9 @@ While a thread holds a database transaction that is not read-only open (on SQLit
 the write lock every other writer waits for), `socket.getaddrinfo` and
 `socket.create_connection` — DNS, and every client Flare uses: httpx, smtplib, the Slack
 SDK — fail in that thread and the call is recorded. Transactions are seen through
-SQLAlchemy's engine events (from their first statement, when the database has begun them
-and SQLite holds its write lock), so the guard covers every session and engine without
-knowing them. Read-only sessions (`bot.db.engine.read_only`) are exempt.
+SQLAlchemy's session events (from `sessions.begin()`, before any statement) and engine
+events (Core connections), so the guard covers every session and engine without knowing
+them. Read-only sessions (`bot.db.engine.read_only`) are exempt.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 
 class OutsideCallInTransaction(BaseException):
@@ -42,6 +43,17 @@ def no_outside_calls_in_transactions(monkeypatch: pytest.MonkeyPatch) -> Iterato
             local.open = set()
         return local.open  # type: ignore[no-any-return]
 
+    def holders() -> list[set[int]]:
+        """This thread's open transactions, then those of the threads that started it."""
+        started_by = getattr(threading.current_thread(), "_flare_open_chain", [])
+        return [open_transactions(), *started_by]
+
+    real_start = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        thread._flare_open_chain = holders()  # type: ignore[attr-defined]
+        real_start(thread)
+
     def on_begin(conn: Any) -> None:
         if not conn.get_execution_options().get("flare_readonly", False):
             open_transactions().add(id(conn))
@@ -49,9 +61,20 @@ def no_outside_calls_in_transactions(monkeypatch: pytest.MonkeyPatch) -> Iterato
     def on_end(conn: Any) -> None:
         open_transactions().discard(id(conn))
 
+    def on_session_transaction(session: Session, transaction: Any) -> None:
+        if transaction.parent is None:  # the session's own transaction, not a savepoint
+            open_transactions().add(id(transaction))
+
+    def on_session_begin(session: Session, transaction: Any, connection: Any) -> None:
+        if connection.get_execution_options().get("flare_readonly", False):
+            open_transactions().discard(id(transaction))  # read_only(): no write lock
+
+    def on_session_end(session: Session, transaction: Any) -> None:
+        open_transactions().discard(id(transaction))
+
     def guarded(real: Callable[..., Any], name: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
-            if open_transactions():
+            if any(holders()):
                 where = "".join(traceback.format_stack(limit=12)[:-1])
                 guard.violations.append(f"{name}{args[:2]!r} in a write transaction\n{where}")
                 raise OutsideCallInTransaction(f"{name} inside a write transaction")
@@ -60,9 +83,17 @@ def no_outside_calls_in_transactions(monkeypatch: pytest.MonkeyPatch) -> Iterato
 
         return call
 
-    listeners = [("begin", on_begin), ("commit", on_end), ("rollback", on_end)]
-    for name, listener in listeners:
-        event.listen(Engine, name, listener)
+    listeners: list[tuple[type, str, Callable[..., None]]] = [
+        (Engine, "begin", on_begin),
+        (Engine, "commit", on_end),
+        (Engine, "rollback", on_end),
+        (Session, "after_transaction_create", on_session_transaction),
+        (Session, "after_begin", on_session_begin),
+        (Session, "after_transaction_end", on_session_end),
+    ]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    monkeypatch.setattr(threading.Thread, "start", start)
     monkeypatch.setattr(socket, "getaddrinfo", guarded(socket.getaddrinfo, "getaddrinfo"))
     monkeypatch.setattr(
         socket, "create_connection", guarded(socket.create_connection, "create_connection")
@@ -70,6 +101,6 @@ def no_outside_calls_in_transactions(monkeypatch: pytest.MonkeyPatch) -> Iterato
     try:
         yield guard
     finally:
-        for name, listener in listeners:
-            event.remove(Engine, name, listener)
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
     assert guard.violations == [], "\n\n".join(guard.violations)
