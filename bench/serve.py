@@ -12,13 +12,12 @@ import logging
 import uvicorn
 
 # Keep in step with bot/cli/serve.py cmd_serve: one worker, info logging (access log on),
-# proxy headers, graceful shutdown.
+# proxy headers off (the app trusts FORWARDED_ALLOW_IPS itself), graceful shutdown.
 SERVER_SETTINGS = {
     "factory": True,
     "workers": 1,
     "log_level": "info",
-    "proxy_headers": True,
-    "forwarded_allow_ips": "*",
+    "proxy_headers": False,
     "timeout_graceful_shutdown": 5,
 }
 

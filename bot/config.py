@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import tomllib
 from base64 import b32encode
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.text import durations
 from bot.text.status import Severity
 
 DEFAULT_CADENCE = "sev1=15m,sev2=20m,sev3=30m,sev4=30m"
+DEFAULT_RETENTION = "30d"
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -70,7 +72,28 @@ class ComponentConfig:
     only_show_if_degraded: bool = False
 
 
-@dataclass(frozen=True)
+def redact_url(url: str | None) -> str | None:
+    """The URL with its password replaced by `***` (user, host, port and path kept)."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unparsable URL>"
+    if password is None:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
+
+
+# Settings that must never appear in a repr, a log line or an error message.
+_SECRETS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token", "secret_key"})
+_URLS_WITH_PASSWORDS = frozenset({"database_url", "smtp_url"})
+
+
+@dataclass(frozen=True, repr=False)
 class Settings:
     database_url: str = "sqlite:///./flare.db"
     slack_bot_token: str | None = None
@@ -92,6 +115,22 @@ class Settings:
     webhook_allow_private: bool = False
     mail_from: str | None = None
     port: int = 8000
+    # Direct peers whose X-Forwarded-For is believed: IPs, CIDRs, or "*" for any.
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
+    # How long sent outbox rows, processed Slack request ids and the like are kept.
+    retention: timedelta = timedelta(days=30)
+
+    def __repr__(self) -> str:
+        """Every field, with secrets shown only as set or unset and URL passwords masked."""
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name in _SECRETS and value is not None:
+                value = "<redacted>"
+            elif item.name in _URLS_WITH_PASSWORDS:
+                value = redact_url(value)
+            shown.append(f"{item.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     @property
     def slack_enabled(self) -> bool:
@@ -149,6 +188,28 @@ def _responders(raw: str) -> tuple[str, ...]:
     if len(groups) > 1:
         raise ConfigError("FLARE_RESPONDERS: at most one user group (S…) may be given")
     return ids
+
+
+def _forwarded_allow_ips(raw: str) -> tuple[str, ...]:
+    """uvicorn's FORWARDED_ALLOW_IPS: comma-separated IPs and CIDR networks, or `*`."""
+    items = tuple(filter(None, (part.strip() for part in raw.split(","))))
+    if not items:
+        raise ConfigError("FORWARDED_ALLOW_IPS: give IP addresses, CIDR networks or *")
+    if "*" in items:
+        if len(items) > 1:
+            raise ConfigError("FORWARDED_ALLOW_IPS: * trusts every peer; give it alone")
+        return items
+    for item in items:
+        try:
+            if "/" in item:
+                ipaddress.ip_network(item)
+            else:
+                ipaddress.ip_address(item)
+        except ValueError:
+            raise ConfigError(
+                f"FORWARDED_ALLOW_IPS: {item!r} is not an IP address or CIDR network"
+            ) from None
+    return items
 
 
 def load_components(data: Mapping[str, object], *, source: str) -> tuple[ComponentConfig, ...]:
@@ -226,7 +287,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("FLARE_PUBLIC_URL: must be an absolute http(s) URL")
 
     port_raw = get("PORT") or "8000"
-    if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
+    port = durations.parse_count(port_raw)  # ASCII digits only: "８０" and "²" are refused
+    if port is None or not 0 < port < 65536:
         raise ConfigError(f"PORT: {port_raw!r} is not a port number")
 
     smtp_url = get("FLARE_SMTP_URL")
@@ -278,5 +340,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "FLARE_WEBHOOK_ALLOW_PRIVATE", get("FLARE_WEBHOOK_ALLOW_PRIVATE") or "false"
         ),
         mail_from=get("FLARE_MAIL_FROM"),
-        port=int(port_raw),
+        port=port,
+        forwarded_allow_ips=_forwarded_allow_ips(get("FORWARDED_ALLOW_IPS") or "127.0.0.1"),
+        retention=_duration(get("FLARE_RETENTION") or DEFAULT_RETENTION, name="FLARE_RETENTION"),
     )

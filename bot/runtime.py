@@ -29,9 +29,9 @@ class Runtime:
         cls, settings: Settings, clock: Callable[[], datetime] = utcnow, **engine_kwargs: object
     ) -> Runtime:
         engine = make_engine(settings.database_url, **engine_kwargs)
-        return cls(
-            settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
-        )
+        # The clock rides along in Session.info, for services that are handed only a session.
+        sessions = make_session_factory(engine, info={"clock": clock})
+        return cls(settings=settings, engine=engine, sessions=sessions, clock=clock)
 
     def now(self) -> datetime:
         return self.clock()

@@ -14,13 +14,19 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from bot import outbox, subscribers
 from bot.config import Settings
 from bot.incidents import sweep
 from bot.runtime import Runtime
+from bot.slack import prune_processed_requests
 
 log = logging.getLogger("flare.worker")
 DRAIN_INTERVAL = timedelta(milliseconds=250)
+RETENTION_EVERY = timedelta(minutes=10)
+PRUNE_BATCH = 500  # rows per committed transaction
+PRUNE_BATCHES = 20  # per table per run; what is left goes next run
 
 
 def run_sweep(runtime: Runtime) -> None:
@@ -29,6 +35,35 @@ def run_sweep(runtime: Runtime) -> None:
             sweep(session, runtime.settings, runtime.now())
     except OperationalError as error:  # database restarting: try again next tick
         log.warning("sweep skipped, database unavailable: %s", error.orig)
+
+
+def prune(runtime: Runtime) -> dict[str, int]:
+    """Delete what outlived FLARE_RETENTION: sent outbox rows, processed Slack request ids
+    (and pending "publish anyway" updates past their hour), and rate-limit hits past every
+    window. Each batch is its own short transaction, and a run does at most PRUNE_BATCHES
+    per table. Incidents, timelines, components, maintenance and subscribers are never
+    touched. Returns how many rows went, per table."""
+    now = runtime.now()
+    before = now - runtime.settings.retention
+    pruners: dict[str, Callable[[Session], int]] = {
+        "outbox": lambda s: outbox.prune_sent(s, before=before, limit=PRUNE_BATCH),
+        "processed_requests": lambda s: prune_processed_requests(
+            s, before=before, now=now, limit=PRUNE_BATCH
+        ),
+        "rate_limit_hits": lambda s: subscribers.prune_rate_limits(s, now, limit=PRUNE_BATCH),
+    }
+    pruned: dict[str, int] = {}
+    for table, prune_batch in pruners.items():
+        pruned[table] = 0
+        for _ in range(PRUNE_BATCHES):
+            with runtime.sessions.begin() as session:
+                count = prune_batch(session)
+            pruned[table] += count
+            if count < PRUNE_BATCH:
+                break
+    if any(pruned.values()):
+        log.info("retention: pruned %s", ", ".join(f"{n} {t}" for t, n in pruned.items() if n))
+    return pruned
 
 
 def _guard(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -68,7 +103,7 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
 
 
 def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], float]]:
-    """Outbox drains: Slack (when configured) and subscriber deliveries."""
+    """Outbox drains (Slack when configured, subscriber deliveries) and retention."""
     jobs: list[tuple[str, Callable[[], object], float]] = []
     if runtime.settings.slack_enabled:
         from bot.slack import SlackSender
@@ -80,6 +115,7 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
 
     # Subscriber mail (when FLARE_SMTP_URL is set) and webhooks, in their own job.
     jobs.append(("deliveries", lambda: drain(runtime), 1.0))
+    jobs.append(("retention", lambda: prune(runtime), RETENTION_EVERY.total_seconds()))
     return jobs
 
 

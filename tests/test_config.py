@@ -25,6 +25,8 @@ def test_config_defaults_with_an_empty_environment(tmp_path: Path, monkeypatch):
     assert settings.public_url == "http://localhost:8000"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert not settings.slack_enabled and settings.port == 8000
+    assert settings.forwarded_allow_ips == ("127.0.0.1",)
+    assert settings.retention == timedelta(days=30)
     assert settings.sender_address == "status@localhost"
 
 
@@ -58,6 +60,14 @@ def test_config_postgres_urls_map_to_psycopg3(url: str, expected: str):
         ({"FLARE_SMTP_URL": "mail.acme.com"}, "FLARE_SMTP_URL"),
         ({"FLARE_WEBHOOK_ALLOW_PRIVATE": "maybe"}, "FLARE_WEBHOOK_ALLOW_PRIVATE"),
         ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "²"}, "PORT"),  # isdigit() says yes, int() says no
+        ({"PORT": "８０８０"}, "PORT"),  # fullwidth: int() would take it
+        ({"PORT": "٨٠"}, "PORT"),  # Arabic-Indic digits
+        ({"FORWARDED_ALLOW_IPS": "proxy.internal"}, "FORWARDED_ALLOW_IPS"),
+        ({"FORWARDED_ALLOW_IPS": "10.0.0.0/33"}, "FORWARDED_ALLOW_IPS"),
+        ({"FORWARDED_ALLOW_IPS": "*,10.0.0.1"}, "FORWARDED_ALLOW_IPS"),
+        ({"FLARE_RETENTION": "forever"}, "FLARE_RETENTION"),
+        ({"FLARE_RETENTION": "0d"}, "FLARE_RETENTION"),
         ({"FLARE_CONFIG": "/nonexistent/flare.toml"}, "FLARE_CONFIG"),
     ],
 )
@@ -122,3 +132,42 @@ def test_config_bad_toml_is_one_clear_line(tmp_path: Path, body: str):
     path.write_text(body, encoding="utf-8")
     with pytest.raises(ConfigError, match="^FLARE_CONFIG"):
         load_settings({"FLARE_CONFIG": str(path)})
+
+
+def test_config_forwarded_allow_ips_and_retention():
+    settings = load_settings(
+        {"FORWARDED_ALLOW_IPS": "10.0.0.0/8, 127.0.0.1,::1", "FLARE_RETENTION": "7d"}
+    )
+    assert settings.forwarded_allow_ips == ("10.0.0.0/8", "127.0.0.1", "::1")
+    assert settings.retention == timedelta(days=7)
+    assert load_settings({"FORWARDED_ALLOW_IPS": "*"}).forwarded_allow_ips == ("*",)
+
+
+SECRETS = {
+    "SLACK_BOT_TOKEN": "xoxb-1111-secret-bot-token",
+    "SLACK_SIGNING_SECRET": "signing-secret-2222",
+    "SLACK_APP_TOKEN": "xapp-3333-secret-app-token",
+    "FLARE_SECRET_KEY": "site-key-4444",
+    "FLARE_SMTP_URL": "smtps://mailer:smtp-pass-5555@smtp.example.com:465",
+    "DATABASE_URL": "postgresql://flare:db-pass-6666@db.example.com:5432/flare",
+}
+
+
+def test_config_repr_of_settings_shows_no_secret():
+    settings = load_settings(SECRETS)
+    for text in (repr(settings), str(settings), f"{settings}", f"{settings!r}"):
+        for secret in ("1111", "2222", "3333", "4444", "5555", "6666"):
+            assert secret not in text, (secret, text)
+    # What is not secret stays readable for whoever debugs a deployment.
+    assert "db.example.com" in repr(settings) and "smtp.example.com" in repr(settings)
+    assert "slack_bot_token='<redacted>'" in repr(settings)
+    assert "slack_app_token='<redacted>'" in repr(settings)
+
+
+def test_config_repr_of_smtp_config_shows_no_password():
+    from bot.subscribers.smtp import SmtpConfig
+
+    config = SmtpConfig.from_url(SECRETS["FLARE_SMTP_URL"])
+    assert config.password == "smtp-pass-5555"
+    for text in (repr(config), str(config)):
+        assert "5555" not in text and "smtp.example.com" in text and "mailer" in text

@@ -8,7 +8,9 @@ import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.config import load_settings
 from bot.runtime import Runtime
@@ -50,6 +52,11 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
         *subscriptions.routes(runtime),
         *public.routes(runtime),  # last: it may hold catch-all page routes
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # X-Forwarded-For is believed only from the proxies in FORWARDED_ALLOW_IPS (uvicorn runs
+    # with proxy_headers=False): any client can write that header, and the subscription rate
+    # limit counts the address it names.
+    trusted = list(runtime.settings.forwarded_allow_ips)
+    proxies = Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[proxies])
     app.state.runtime = runtime
     return app

@@ -14,6 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
+from web.http import read_body
 
 MAX_BODY = 1_000_000
 
@@ -35,9 +36,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     endpoint = SlackEndpoint(runtime)
 
     async def events(request: Request) -> Response:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return PlainTextResponse("Request too large", status_code=413)
+        raw = await read_body(request, MAX_BODY)  # 413 past 1 MB, before reading it all
         headers: dict[str, Any] = {}
         for name, value in request.headers.items():
             headers.setdefault(name.lower(), []).append(value)

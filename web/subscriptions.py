@@ -23,6 +23,7 @@ from bot.db.models import Component
 from bot.errors import InvalidInput
 from bot.runtime import Runtime
 from bot.text.render import render
+from web.http import read_body
 
 BODY_LIMIT = 16_384
 HEADERS = {
@@ -46,10 +47,9 @@ def _page(runtime: Runtime, template: str, status: int = 200, **context: Any) ->
 
 
 async def _form_fields(request: Request) -> dict[str, list[str]]:
-    """The urlencoded form (what a plain HTML form sends), parsed without extra packages."""
-    body = await request.body()
-    if len(body) > BODY_LIMIT:
-        return {}
+    """The urlencoded form (what a plain HTML form sends), parsed without extra packages;
+    413 past BODY_LIMIT, before the rest is read."""
+    body = await read_body(request, BODY_LIMIT)
     return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=False)
 
 
@@ -83,13 +83,17 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             if not allowed:
                 return _page(runtime, "error", 429, message="Too many requests. Try again later.")
             try:
+                # DNS before the transaction: a slow resolver must not hold the write lock.
+                checked = webhook_url
+                if webhook_url and not email:
+                    checked = subscribers.check_webhook(settings, webhook_url)
                 with runtime.sessions.begin() as session:
                     subscribers.subscribe(
                         session,
                         settings,
                         now=now,
                         email=email,
-                        webhook_url=webhook_url,
+                        webhook_url=checked,
                         components=keys,
                     )
             except InvalidInput as error:
@@ -133,7 +137,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
     async def unsubscribe(request: Request) -> Response:
         token = request.path_params["token"]
-        await request.body()  # "List-Unsubscribe=One-Click" or the button; either will do
+        # "List-Unsubscribe=One-Click" or the button; either will do, but not a flood.
+        await read_body(request, BODY_LIMIT)
 
         def work() -> Response:
             try:

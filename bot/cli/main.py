@@ -5,11 +5,28 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.cli.incident import cmd_incident, cmd_lint_public
 from bot.cli.serve import cmd_serve, cmd_worker
 from bot.config import ConfigError, load_settings
+from bot.text.durations import parse_count
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in ASCII digits within [low, high] (int() would take
+    "８０" and "٨٠", and isdigit() "²")."""
+
+    def parse(text: str) -> int:
+        value = parse_count(text)
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number {low}-{high}")
+        return value
+
+    return parse
+
+
+PORT = _whole(1, 65535)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,11 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="everything in one process (SQLite out of the box)")
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int)
+    run.add_argument("--port", type=PORT)
     web = sub.add_parser("web", help="serve HTTP: public page, API, feeds, Slack endpoint")
     web.add_argument("--host", default="0.0.0.0")
-    web.add_argument("--port", type=int)
-    web.add_argument("--workers", type=int, default=1)
+    web.add_argument("--port", type=PORT)
+    web.add_argument("--workers", type=_whole(1, 512), default=1)
     sub.add_parser("worker", help="run the scheduler and drain the outbox")
     sub.add_parser("migrate", help="alembic upgrade head")
     incident = sub.add_parser(

@@ -31,8 +31,8 @@ def cmd_serve(settings: Settings, *, mode: str, host: str, port: int, workers: i
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        # X-Forwarded-For is handled in web.app.create_app, trusting FORWARDED_ALLOW_IPS only.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
     return 0

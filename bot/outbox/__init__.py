@@ -2,6 +2,7 @@
 sent after it by the drains (Slack, mail, webhooks), each exactly once per unique key."""
 
 from bot.outbox import kinds
+from bot.outbox.lease import LeaseKeeper, worker_id
 from bot.outbox.queue import (
     WORKER_ID,
     backlog,
@@ -10,11 +11,14 @@ from bot.outbox.queue import (
     enqueue_many,
     mark_failed,
     mark_sent,
+    prune_sent,
+    release,
     renew,
 )
 
 __all__ = [
     "WORKER_ID",
+    "LeaseKeeper",
     "backlog",
     "claim",
     "enqueue",
@@ -22,5 +26,8 @@ __all__ = [
     "kinds",
     "mark_failed",
     "mark_sent",
+    "prune_sent",
+    "release",
     "renew",
+    "worker_id",
 ]

@@ -11,6 +11,10 @@ SLACK_REMINDER = "slack.reminder"  # the DM before a promise
 SLACK_ESCALATION = "slack.escalation"  # the thread mention once a promise passed
 SLACK_RESPOND = "slack.respond"  # the answer to a button click (response_url)
 SLACK_COMPONENT = "slack.component"  # a public level change not told in an incident thread
+# The incident's root message in #incidents, edited to show the incident as it is when sent.
+# Queued (by the Slack drain) with each thread post that changes what the root shows,
+# under the incident's ordering key, so it goes after the posts before it.
+SLACK_ROOT = "slack.root"
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -19,6 +23,7 @@ SLACK_KINDS = (
     SLACK_ESCALATION,
     SLACK_RESPOND,
     SLACK_COMPONENT,
+    SLACK_ROOT,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import OutboxMessage
@@ -152,6 +152,16 @@ def renew(
     return getattr(result, "rowcount", 0) == 1
 
 
+def release(session: Session, message_id: int, *, worker: str) -> None:
+    """Give a claimed row back without counting an attempt (it is due again at once)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def mark_sent(session: Session, message_id: int, *, now: datetime, worker: str = WORKER_ID) -> None:
     session.execute(
         update(OutboxMessage)
@@ -198,3 +208,20 @@ def backlog(session: Session, *, kinds: Sequence[str] | None = None) -> int:
     if kinds:
         query = query.where(OutboxMessage.kind.in_(kinds))
     return int(session.scalar(query) or 0)
+
+
+def prune_sent(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` rows sent before `before` (never unsent or dead ones)."""
+    ids = session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < before)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    if ids:
+        session.execute(
+            delete(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)

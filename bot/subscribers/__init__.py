@@ -16,11 +16,13 @@ from bot.subscribers.operators import (
     status_of,
     summary,
 )
+from bot.subscribers.ratelimit import prune as prune_rate_limits
 from bot.subscribers.subscribe import (
     IP_LIMIT,
     RateLimited,
     allow_ip,
     check_unsubscribe_token,
+    check_webhook,
     confirm,
     confirm_url,
     subscribe,
@@ -38,12 +40,14 @@ __all__ = [
     "allow_ip",
     "board_notes",
     "check_unsubscribe_token",
+    "check_webhook",
     "confirm",
     "confirm_url",
     "drain",
     "expand",
     "label",
     "list_subscribers",
+    "prune_rate_limits",
     "remove",
     "status_of",
     "subscribe",

@@ -3,23 +3,27 @@
 Three short transactions per batch, and no outside call inside any of them: (1) claim rows
 with a lease and render what each one sends, (2) send — SMTP over one throttled connection,
 webhooks in a small thread pool — and (3) mark each row sent, or failed with backoff. A
-lease means two workers never send the same row; the unique delivery key means the same
-update never reaches a subscriber twice. It runs as its own scheduler delivery, so a slow mail
-server delays nothing else (Slack, the page).
+lease means two workers never send the same row, and a `LeaseKeeper` renews it while the
+sends are in flight; the unique delivery key means the same update never reaches a
+subscriber twice. It runs as its own scheduler job, so a slow mail server delays nothing
+else (Slack, the page).
+
+One bad row never jams the queue: rendering, sending and recording are isolated per row, so
+any exception fails that row alone (error recorded, retried with backoff) and the rest go
+out once. Every outbound call has a total deadline: a webhook DEADLINE seconds from DNS to
+the last byte, an SMTP batch MAIL_DEADLINE seconds, whatever the other end trickles.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.config import Settings
 from bot.db.models import OutboxMessage, Subscriber
 from bot.outbox import kinds
 from bot.runtime import Runtime
@@ -27,40 +31,26 @@ from bot.subscribers import fanout, health, subscribe, tokens
 from bot.subscribers.mail import confirmation_mail, update_mail
 from bot.subscribers.notices import Notice, page_indicator
 from bot.subscribers.payloads import webhook_confirmation, webhook_payload
-from bot.subscribers.smtp import Mailer, MailResult, SmtpConfig, Throttle
-from bot.subscribers.webhooks import Resolver, make_client, post, system_resolver
+from bot.subscribers.senders import (
+    Delivery,
+    DeliveryResult,
+    Sender,
+    describe,
+    mail_sender,
+    webhook_sender,
+)
+from bot.subscribers.smtp import Mailer, SmtpConfig, Throttle
+from bot.subscribers.webhooks import DEADLINE, Resolver, system_resolver
 
 log = logging.getLogger("flare.deliveries")
 MAIL_BATCH = 50
 WEBHOOK_BATCH = 16
-WEBHOOK_THREADS = 8
 FANOUT_BATCH = 5
+FANOUT_CHUNKS = 20  # chunks of one fan-out per pass; a longer list goes on next pass
 LEASE = timedelta(minutes=3)
+FANOUT_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 15
 _THROTTLE = Throttle()  # per process, across drains: the mail server sees a steady rate
-
-
-@dataclass
-class Delivery:
-    message_id: int
-    attempts: int
-    subscriber_id: int
-    mail: EmailMessage | None = None
-    url: str = ""
-    body: bytes = b""
-    secret: bytes = b""
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    ok: bool
-    error: str | None = None
-    final: bool = False  # do not retry this row
-    subscriber_fault: bool = False  # counts towards disabling the subscriber
-    gone: bool = False  # the receiver asked to be unsubscribed (HTTP 410)
-
-
-Sender = Callable[[list[Delivery]], list[DeliveryResult]]
 
 
 def drain(
@@ -68,110 +58,238 @@ def drain(
     *,
     mailer: Mailer | None = None,
     resolve: Resolver = system_resolver,
+    webhook_deadline: float = DEADLINE,
 ) -> int:
     """One pass: fan-outs expanded, then a batch of mail and of webhooks. Returns rows done."""
     done = expand_fanouts(runtime)
     settings = runtime.settings
     if settings.smtp_url:
         mailer = mailer or Mailer(SmtpConfig.from_url(settings.smtp_url), throttle=_THROTTLE)
-        done += _send_batch(runtime, fanout.MAIL_KINDS, MAIL_BATCH, _mail_sender(mailer))
-    done += _send_batch(
-        runtime, fanout.WEBHOOK_KINDS, WEBHOOK_BATCH, _webhook_sender(runtime, resolve)
+        done += _send_batch(runtime, fanout.MAIL_KINDS, MAIL_BATCH, mail_sender(mailer))
+    webhooks = webhook_sender(
+        runtime.now, runtime.settings.webhook_allow_private, resolve, webhook_deadline
     )
+    done += _send_batch(runtime, fanout.WEBHOOK_KINDS, WEBHOOK_BATCH, webhooks)
     return done
 
 
-def expand_fanouts(runtime: Runtime) -> int:
-    now = runtime.now()
+# --- fan-outs ------------------------------------------------------------------------------
+
+
+def expand_fanouts(runtime: Runtime, *, chunk: int = fanout.CHUNK) -> int:
+    """Expand claimed fan-out rows, each in committed chunks; a row that raises fails alone."""
+    worker = outbox.worker_id()
     with runtime.sessions.begin() as session:
-        messages = outbox.claim(session, now=now, kinds=[fanout.FANOUT], limit=FANOUT_BATCH)
-        for message in messages:
-            addressed = fanout.expand(session, runtime.settings, message, now)
-            outbox.mark_sent(session, message.id, now=now)
-            log.info("fan-out %s: %d subscribers", message.key, addressed)
-    return len(messages)
+        claimed = [
+            m.id
+            for m in outbox.claim(
+                session,
+                now=runtime.now(),
+                kinds=[fanout.FANOUT],
+                limit=FANOUT_BATCH,
+                lease=FANOUT_LEASE,
+                worker=worker,
+            )
+        ]
+    keeper = outbox.LeaseKeeper(
+        runtime.sessions, claimed, worker=worker, lease=FANOUT_LEASE, clock=runtime.now
+    )
+    with keeper:
+        for message_id in claimed:
+            try:
+                _expand_one(runtime, message_id, worker, chunk)
+            except Exception as error:
+                log.exception("fan-out row %s failed", message_id)
+                _fail_row(runtime, message_id, f"fan-out: {describe(error)}")
+    return len(claimed)
+
+
+def _expand_one(runtime: Runtime, message_id: int, worker: str, chunk: int) -> None:
+    addressed = 0
+    for _ in range(FANOUT_CHUNKS):
+        now = runtime.now()
+        with runtime.sessions.begin() as session:
+            message = session.get(OutboxMessage, message_id, populate_existing=True)
+            if message is None or message.sent_at is not None or message.claimed_by != worker:
+                return  # our lease lapsed and another worker has it
+            count, finished = fanout.expand(session, runtime.settings, message, now, limit=chunk)
+            addressed += count
+            if finished:
+                outbox.mark_sent(session, message_id, now=now)
+                log.info("fan-out %s: %d subscribers", message.key, addressed)
+                return
+    with runtime.sessions.begin() as session:  # more next pass, from the saved progress
+        outbox.release(session, message_id, worker=worker)
+
+
+def _fail_row(runtime: Runtime, message_id: int, error: str) -> None:
+    with runtime.sessions.begin() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            return
+        give_up = message.attempts + 1 >= MAX_ATTEMPTS
+        outbox.mark_failed(session, message_id, now=runtime.now(), error=error, give_up=give_up)
+
+
+# --- deliveries ----------------------------------------------------------------------------
 
 
 def _send_batch(runtime: Runtime, kinds: tuple[str, ...], limit: int, send: Sender) -> int:
+    worker = outbox.worker_id()
     now = runtime.now()
     with runtime.sessions.begin() as session:
-        messages = outbox.claim(session, now=now, kinds=kinds, limit=limit, lease=LEASE)
+        messages = outbox.claim(
+            session, now=now, kinds=kinds, limit=limit, lease=LEASE, worker=worker
+        )
         if not messages:
             return 0
         deliveries = _prepare(runtime, session, messages, now)
-    outcomes = send(deliveries) if deliveries else []
+    ids = [delivery.message_id for delivery in deliveries]
+    with outbox.LeaseKeeper(runtime.sessions, ids, worker=worker, lease=LEASE, clock=runtime.now):
+        outcomes = _send_isolated(send, deliveries)
     now = runtime.now()
     with runtime.sessions.begin() as session:
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            _record(session, delivery, outcome, now)
+            _record_isolated(session, delivery, outcome, now)
     return len(messages)
+
+
+def _send_isolated(send: Sender, deliveries: list[Delivery]) -> list[DeliveryResult]:
+    """The sender isolates rows itself; should it fail as a whole, every row fails."""
+    if not deliveries:
+        return []
+    try:
+        outcomes = send(deliveries)
+    except Exception as error:
+        log.exception("subscriber sender failed")
+        return [DeliveryResult(ok=False, error=f"not sent: {describe(error)}")] * len(deliveries)
+    if len(outcomes) != len(deliveries):
+        log.error("sender answered %d outcomes for %d rows", len(outcomes), len(deliveries))
+        missing = DeliveryResult(ok=False, error="no outcome from the sender")
+        outcomes = (list(outcomes) + [missing] * len(deliveries))[: len(deliveries)]
+    return outcomes
+
+
+@dataclass
+class _Rendering:
+    """What rendering a batch shares: the key, each notice once, the page indicator."""
+
+    settings: Settings
+    key: bytes
+    notices: dict[str, Notice | None] = field(default_factory=dict)
+    indicator: tuple[str, str] | None = None
 
 
 def _prepare(
     runtime: Runtime, session: Session, messages: list[OutboxMessage], now: datetime
 ) -> list[Delivery]:
-    """Render each claimed row; rows with nothing left to send are marked done now."""
-    settings = runtime.settings
-    key = tokens.secret_key(session, settings)
-    notices: dict[str, Notice | None] = {}
-    indicator: tuple[str, str] | None = None
+    """Render each claimed row, each in a savepoint: a row that raises is marked failed
+    (error recorded, backoff) and the others are sent. Rows with nothing left to send are
+    marked done now."""
+    shared = _Rendering(runtime.settings, tokens.secret_key(session, runtime.settings))
     deliveries: list[Delivery] = []
     for message in messages:
-        subscriber = session.get(Subscriber, int(message.payload.get("subscriber_id", 0)))
-        update = message.kind in fanout.UPDATE_KINDS
-        if subscriber is None or (
-            update and (subscriber.confirmed_at is None or subscriber.disabled_at is not None)
-        ):
-            outbox.mark_sent(session, message.id, now=now)  # unsubscribed or disabled since
+        message_id, attempts = message.id, message.attempts
+        try:
+            with session.begin_nested():
+                delivery = _prepare_one(session, shared, message, now)
+        except Exception as error:
+            log.exception("outbox %s could not be rendered", message_id)
+            outbox.mark_failed(
+                session,
+                message_id,
+                now=now,
+                error=f"not rendered: {describe(error)}",
+                give_up=attempts + 1 >= MAX_ATTEMPTS,
+            )
             continue
-        delivery = Delivery(message.id, message.attempts, subscriber.id)
-        unsubscribe = subscribe.unsubscribe_url(settings, key, subscriber, now)
-        components = list(message.payload.get("components") or [])
-        if message.kind == kinds.MAIL_CONFIRM:
-            delivery.mail = confirmation_mail(
-                settings,
-                to=subscriber.address,
-                confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
-                scope=components,
-                now=now,
-            )
-        elif message.kind == kinds.WEBHOOK_CONFIRM:
-            secret = subscribe.signing_secret(key, subscriber)
-            delivery.url, delivery.secret = subscriber.address, secret.encode()
-            delivery.body = webhook_confirmation(
-                settings,
-                confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
-                unsubscribe_url=unsubscribe,
-                signing_secret=secret,
-                components=components,
-                now=now,
-            )
-        else:
-            cache_key = message.key.split(":", 2)[-1]  # deliver:<subscriber>:<notice key>
-            if cache_key not in notices:
-                notices[cache_key] = fanout.load_notice(session, settings, message.payload)
-            notice = notices[cache_key]
-            if notice is None:  # made internal, or gone, since it was published
-                outbox.mark_sent(session, message.id, now=now)
-                continue
-            if message.kind == kinds.MAIL_UPDATE:
-                delivery.mail = update_mail(
-                    notice,
-                    settings,
-                    to=subscriber.address,
-                    unsubscribe_url=unsubscribe,
-                    scope=list(subscriber.component_keys),
-                    now=now,
-                )
-            else:
-                indicator = indicator or page_indicator(session)
-                delivery.url = subscriber.address
-                delivery.secret = subscribe.signing_secret(key, subscriber).encode()
-                delivery.body = webhook_payload(
-                    notice, settings, indicator=indicator, unsubscribe_url=unsubscribe, now=now
-                )
-        deliveries.append(delivery)
+        if delivery is not None:
+            deliveries.append(delivery)
     return deliveries
+
+
+def _prepare_one(
+    session: Session, shared: _Rendering, message: OutboxMessage, now: datetime
+) -> Delivery | None:
+    settings, key = shared.settings, shared.key
+    subscriber = session.get(Subscriber, int(message.payload.get("subscriber_id", 0)))
+    update = message.kind in fanout.UPDATE_KINDS
+    if subscriber is None or (
+        update and (subscriber.confirmed_at is None or subscriber.disabled_at is not None)
+    ):
+        outbox.mark_sent(session, message.id, now=now)  # unsubscribed or disabled since
+        return None
+    delivery = Delivery(message.id, message.attempts, subscriber.id)
+    unsubscribe = subscribe.unsubscribe_url(settings, key, subscriber, now)
+    components = list(message.payload.get("components") or [])
+    if message.kind == kinds.MAIL_CONFIRM:
+        delivery.mail = confirmation_mail(
+            settings,
+            to=subscriber.address,
+            confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
+            scope=components,
+            now=now,
+        )
+        return delivery
+    if message.kind == kinds.WEBHOOK_CONFIRM:
+        secret = subscribe.signing_secret(key, subscriber)
+        delivery.url, delivery.secret = subscriber.address, secret.encode()
+        delivery.body = webhook_confirmation(
+            settings,
+            confirm_url=subscribe.confirm_url(settings, key, subscriber, components, now),
+            unsubscribe_url=unsubscribe,
+            signing_secret=secret,
+            components=components,
+            now=now,
+        )
+        return delivery
+    cache_key = message.key.split(":", 2)[-1]  # deliver:<subscriber>:<notice key>
+    if cache_key not in shared.notices:
+        shared.notices[cache_key] = fanout.load_notice(session, settings, message.payload)
+    notice = shared.notices[cache_key]
+    if notice is None:  # made internal, or gone, since it was published
+        outbox.mark_sent(session, message.id, now=now)
+        return None
+    if message.kind == kinds.MAIL_UPDATE:
+        delivery.mail = update_mail(
+            notice,
+            settings,
+            to=subscriber.address,
+            unsubscribe_url=unsubscribe,
+            scope=list(subscriber.component_keys),
+            now=now,
+        )
+        return delivery
+    shared.indicator = shared.indicator or page_indicator(session)
+    delivery.url = subscriber.address
+    delivery.secret = subscribe.signing_secret(key, subscriber).encode()
+    delivery.body = webhook_payload(
+        notice, settings, indicator=shared.indicator, unsubscribe_url=unsubscribe, now=now
+    )
+    return delivery
+
+
+def _record_isolated(
+    session: Session, delivery: Delivery, outcome: DeliveryResult, now: datetime
+) -> None:
+    """Record one outcome in a savepoint; if that raises, at least mark the row sent or
+    failed, so a delivered row is never left claimed to be sent again after its lease."""
+    try:
+        with session.begin_nested():
+            _record(session, delivery, outcome, now)
+        return
+    except Exception:
+        log.exception("outcome of outbox %s not recorded in full", delivery.message_id)
+    try:
+        with session.begin_nested():
+            if outcome.ok or outcome.gone:
+                outbox.mark_sent(session, delivery.message_id, now=now)
+            else:
+                outbox.mark_failed(
+                    session, delivery.message_id, now=now, error=outcome.error or "failed"
+                )
+    except Exception:
+        log.exception("outbox %s left claimed until its lease ends", delivery.message_id)
 
 
 def _record(session: Session, delivery: Delivery, outcome: DeliveryResult, now: datetime) -> None:
@@ -197,50 +315,3 @@ def _record(session: Session, delivery: Delivery, outcome: DeliveryResult, now: 
         log.warning("subscriber %s disabled: %s", subscriber.id, error)
     elif outcome.subscriber_fault and health.record_failure(session, subscriber, error, now):
         log.warning("subscriber %s disabled after repeated failures: %s", subscriber.id, error)
-
-
-# --- senders -------------------------------------------------------------------------------
-
-
-def _mail_outcome(result: MailResult) -> DeliveryResult:
-    return DeliveryResult(
-        ok=result.ok,
-        error=result.error,
-        final=result.permanent,
-        subscriber_fault=result.recipient_fault,
-    )
-
-
-def _mail_sender(mailer: Mailer) -> Sender:
-    def send(deliveries: list[Delivery]) -> list[DeliveryResult]:
-        messages = [delivery.mail for delivery in deliveries if delivery.mail is not None]
-        assert len(messages) == len(deliveries)
-        return [_mail_outcome(r) for r in mailer.send(messages)]
-
-    return send
-
-
-def _webhook_sender(runtime: Runtime, resolve: Resolver) -> Sender:
-    allow_private = runtime.settings.webhook_allow_private
-
-    def send(deliveries: list[Delivery]) -> list[DeliveryResult]:
-        timestamp = int(runtime.now().timestamp())
-        with make_client() as client, ThreadPoolExecutor(WEBHOOK_THREADS) as pool:
-
-            def one(delivery: Delivery) -> DeliveryResult:
-                result = post(
-                    client,
-                    delivery.url,
-                    delivery.body,
-                    secret=delivery.secret,
-                    timestamp=timestamp,
-                    allow_private=allow_private,
-                    resolve=resolve,
-                )
-                return DeliveryResult(
-                    ok=result.ok, error=result.error, subscriber_fault=True, gone=result.gone
-                )
-
-            return list(pool.map(one, deliveries))
-
-    return send

@@ -16,6 +16,7 @@ from bot.db.models import (
 )
 from bot.subscribers.fanout import FANOUT, MAIL_KINDS, WEBHOOK_KINDS
 from bot.subscribers.subscribe import EMAIL, WEBHOOK
+from bot.text.durations import parse_count
 
 
 def _plain(text: str) -> str:
@@ -125,8 +126,9 @@ def remove(session: Session, target: str) -> Subscriber | None:
     """Remove by number, public id or address; the removed subscriber, or None."""
     target = target.strip()
     conditions = [Subscriber.public_id == target, Subscriber.address == target]
-    if target.isdigit():
-        conditions.append(Subscriber.id == int(target))
+    number = parse_count(target)  # ASCII digits: "²" passes isdigit() but not int()
+    if number is not None:
+        conditions.append(Subscriber.id == number)
     if "@" in target:
         local, _, domain = target.rpartition("@")
         conditions.append(Subscriber.address == f"{local}@{domain.lower()}")

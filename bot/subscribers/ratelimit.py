@@ -30,10 +30,19 @@ def allow(session: Session, bucket: str, *, limit: int, window: timedelta, now: 
     return True
 
 
-def prune(session: Session, now: datetime) -> int:
-    result = session.execute(
-        delete(RateLimitHit)
+def prune(session: Session, now: datetime, *, limit: int = 1000) -> int:
+    """Delete up to `limit` hits older than any window counts (KEEP); the worker's retention
+    job calls it in committed batches."""
+    ids = session.scalars(
+        select(RateLimitHit.id)
         .where(RateLimitHit.at < now - KEEP)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+        .order_by(RateLimitHit.id)
+        .limit(limit)
+    ).all()
+    if ids:
+        session.execute(
+            delete(RateLimitHit)
+            .where(RateLimitHit.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)

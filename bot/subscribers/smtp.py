@@ -7,12 +7,14 @@ A throttle spaces messages so a large subscriber list does not trip the server's
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -29,8 +31,8 @@ class SmtpConfig:
     host: str
     port: int
     username: str | None
-    password: str | None
-    implicit_tls: bool
+    password: str | None = field(repr=False)  # never in a repr, a log line or an error
+    implicit_tls: bool = False
 
     @classmethod
     def from_url(cls, url: str) -> SmtpConfig:
@@ -94,16 +96,20 @@ class Mailer:
         self.throttle = throttle or Throttle()
         self.timeout = timeout
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, timeout: float, watchdog: _Watchdog) -> smtplib.SMTP:
         config = self.config
         context = ssl.create_default_context()
         client: smtplib.SMTP
         if config.implicit_tls:
-            client = smtplib.SMTP_SSL(
-                config.host, config.port, timeout=self.timeout, context=context
-            )
+            client = smtplib.SMTP_SSL(timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(config.host, config.port, timeout=self.timeout)
+            client = smtplib.SMTP(timeout=timeout)
+        # Connected only once the watchdog holds the client, so the deadline covers the
+        # greeting too; smtplib names the TLS server from `_host`, set by its constructor.
+        client._host = config.host  # type: ignore[attr-defined]
+        watchdog.watch(client)
+        client.connect(config.host, config.port)
+        if not config.implicit_tls:
             client.ehlo()
             if client.has_extn("starttls"):
                 client.starttls(context=context)
@@ -118,24 +124,51 @@ class Mailer:
             client.login(config.username, config.password or "")
         return client
 
-    def send(self, messages: Sequence[EmailMessage]) -> list[MailResult]:
-        """Send each message over one connection; one result per message, in order."""
+    def send(
+        self, messages: Sequence[EmailMessage], *, deadline: float | None = None
+    ) -> list[MailResult]:
+        """Send each message over one connection; one result per message, in order.
+
+        With a `deadline` (seconds), the whole batch ends by then: a server that trickles
+        its answers has the connection cut, and the messages not sent fail (to be retried).
+        A message that raises anything fails alone; the next one is still sent.
+        """
         results: list[MailResult] = []
         if not messages:
             return results
+        watchdog = _Watchdog(deadline)
         try:
-            client = self._connect()
+            return self._send(messages, results, watchdog)
+        finally:
+            watchdog.stop()
+
+    def _send(
+        self, messages: Sequence[EmailMessage], results: list[MailResult], watchdog: _Watchdog
+    ) -> list[MailResult]:
+        try:
+            client = self._connect(watchdog.timeout(self.timeout), watchdog)
         except (OSError, smtplib.SMTPException) as error:
-            failure = MailResult(ok=False, error=f"SMTP connection: {_describe(error)}")
+            error_text = f"SMTP connection: {_describe(error)}"
+            failure = MailResult(ok=False, error=watchdog.label(error_text))
             return [failure] * len(messages)
         try:
             for index, message in enumerate(messages):
+                if watchdog.passed():
+                    late = MailResult(ok=False, error=watchdog.label("SMTP"))
+                    results.extend([late] * (len(messages) - index))
+                    break
                 self.throttle.wait()
                 try:
                     refused = client.send_message(message)
                 except smtplib.SMTPRecipientsRefused as error:
-                    code, reply = next(iter(error.recipients.values()))
-                    results.append(_refusal(code, reply, recipient=True))
+                    refusals = list(error.recipients.values())
+                    if refusals:
+                        results.append(_refusal(*refusals[0], recipient=True))
+                    else:  # the message named nobody: ours to fix, not a bounce
+                        results.append(MailResult(ok=False, error="SMTP: no recipient in mail"))
+                except smtplib.SMTPNotSupportedError as error:  # this message alone (SMTPUTF8)
+                    results.append(MailResult(ok=False, error=f"SMTP: {_describe(error)}"))
+                    _reset(client)
                 except smtplib.SMTPResponseException as error:
                     results.append(_refusal(error.smtp_code, error.smtp_error, recipient=False))
                     if error.smtp_code == 421:  # the server is closing on us
@@ -144,9 +177,12 @@ class Mailer:
                         break
                     client.rset()
                 except (OSError, smtplib.SMTPException) as error:
-                    lost = MailResult(ok=False, error=f"SMTP: {_describe(error)}")
+                    lost = MailResult(ok=False, error=watchdog.label(f"SMTP: {_describe(error)}"))
                     results.extend([lost] * (len(messages) - index))
                     break
+                except Exception as error:  # this message alone (a header it cannot encode)
+                    results.append(MailResult(ok=False, error=f"not sent: {_describe(error)}"))
+                    _reset(client)
                 else:
                     if refused:
                         code, reply = next(iter(refused.values()))
@@ -159,6 +195,55 @@ class Mailer:
             except (OSError, smtplib.SMTPException):
                 client.close()
         return results
+
+
+class _Watchdog:
+    """Cuts the SMTP connection (shutdown, which wakes a blocked read) when the batch's
+    deadline passes; `label` then says so in the recorded error."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.ends = None if seconds is None else time.monotonic() + seconds
+        self.fired = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def timeout(self, per_call: float) -> float:
+        if self.ends is None:
+            return per_call
+        return max(0.1, min(per_call, self.ends - time.monotonic()))
+
+    def passed(self) -> bool:
+        return self.fired or (self.ends is not None and time.monotonic() >= self.ends)
+
+    def watch(self, client: smtplib.SMTP) -> None:
+        if self.ends is None:
+            return
+
+        def cut() -> None:
+            with self._lock:
+                self.fired = True
+                sock = getattr(client, "sock", None)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+        self._timer = threading.Timer(max(0.0, self.ends - time.monotonic()), cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def label(self, error: str) -> str:
+        if self.passed():
+            return f"SMTP batch deadline passed before this message was sent ({error})"[:500]
+        return error[:500]
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _reset(client: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        client.rset()
 
 
 def _describe(error: BaseException) -> str:

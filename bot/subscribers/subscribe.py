@@ -26,7 +26,13 @@ from bot.db.models import (
 from bot.errors import FlareError, InvalidInput
 from bot.outbox import kinds
 from bot.subscribers import ratelimit, tokens
-from bot.subscribers.webhooks import Resolver, WebhookRefused, check_url, system_resolver
+from bot.subscribers.webhooks import (
+    Resolver,
+    WebhookRefused,
+    check_shape,
+    check_url,
+    system_resolver,
+)
 
 EMAIL = "email"
 WEBHOOK = "webhook"
@@ -92,8 +98,12 @@ def known_components(session: Session, keys: Iterable[str]) -> list[str]:
 
 
 def allow_ip(session: Session, ip: str | None, now: datetime) -> bool:
-    """Counts one subscription request from `ip`; False once it has made too many."""
-    ratelimit.prune(session, now)
+    """Counts one subscription request from `ip`; False once it has made too many.
+
+    `ip` is the direct peer, or what X-Forwarded-For says only when the peer is a trusted
+    proxy (FORWARDED_ALLOW_IPS, applied in web.app). Old hits are pruned by the worker's
+    retention job, in bounded batches, never here.
+    """
     return ratelimit.allow(
         session, f"ip:{ip or 'unknown'}", limit=IP_LIMIT, window=LIMIT_WINDOW, now=now
     )
@@ -105,6 +115,18 @@ def _address_bucket(key: bytes, kind: str, address: str) -> str:
     return f"addr:{digest[:40]}"
 
 
+def check_webhook(settings: Settings, url: str, *, resolve: Resolver = system_resolver) -> str:
+    """The webhook URL, normalized, if Flare may call it; InvalidInput otherwise.
+
+    This resolves the host (unless FLARE_WEBHOOK_ALLOW_PRIVATE): call it before opening a
+    transaction, never inside one. The sender checks again before every request.
+    """
+    try:
+        return check_url(url, allow_private=settings.webhook_allow_private, resolve=resolve)
+    except WebhookRefused as error:
+        raise InvalidInput(str(error)) from error
+
+
 def subscribe(
     session: Session,
     settings: Settings,
@@ -113,12 +135,13 @@ def subscribe(
     email: str | None = None,
     webhook_url: str | None = None,
     components: Sequence[str] = (),
-    resolve: Resolver = system_resolver,
 ) -> None:
     """Ask for a subscription: queue a confirmation (mail, or a request to the webhook).
 
     Raises InvalidInput for input that cannot be a subscription. Otherwise it answers the
-    same whether or not the address is known, confirmed, or over its own rate limit.
+    same whether or not the address is known, confirmed, or over its own rate limit. No
+    network here (it runs in a transaction): the web route resolves a webhook's host first
+    with `check_webhook`; this checks the URL's shape as the sender will parse it.
     """
     if bool(email) == bool(webhook_url):
         raise InvalidInput("Give either an email address or a webhook URL.")
@@ -129,9 +152,7 @@ def subscribe(
         kind, address = EMAIL, normalize_email(email)
     else:
         try:
-            address = check_url(
-                webhook_url or "", allow_private=settings.webhook_allow_private, resolve=resolve
-            )
+            address = check_shape(webhook_url or "", allow_private=settings.webhook_allow_private)
         except WebhookRefused as error:
             raise InvalidInput(str(error)) from error
         kind = WEBHOOK

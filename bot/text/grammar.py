@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import UsageError
-from bot.text.durations import DurationError, parse_duration
+from bot.text.durations import DurationError, parse_count, parse_duration
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 
 USAGE: dict[str, str] = {
@@ -51,7 +51,8 @@ LEVELS.update({status.value: status for status in ComponentStatus})
 
 STATUSES = {status.value: status for status in IncidentStatus}
 SEVERITIES = {sev.value: sev for sev in Severity}
-REF = re.compile(r"^(?:inc-|#)?(\d{1,9})$", re.IGNORECASE)
+# ASCII digits only: `\d` takes every script's digits ("٣", "３"); int() takes most of them.
+REF = re.compile(r"^(?:inc-|#)?([0-9]{1,9})$", re.IGNORECASE)
 USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,}))$")
 QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201d", "\u201d": "\u201d"}
 
@@ -236,9 +237,10 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
         return Command("component", key=key, level=LEVELS[level])
     if sub == "snooze":
         number = need_ref()
-        if len(tokens) != 3 or not tokens[2].value.isdigit() or int(tokens[2].value) < 1:
+        minutes = parse_count(tokens[2].value) if len(tokens) == 3 else None
+        if minutes is None or minutes < 1:  # "²" passes isdigit() and then int() raises
             raise fail("Give the number of minutes, like 10.")
-        return Command("snooze", number=number, minutes=int(tokens[2].value))
+        return Command("snooze", number=number, minutes=minutes)
     if sub == "maintenance":
         if len(tokens) < 4:
             raise fail("Give a start, a duration and a title.")

@@ -167,3 +167,58 @@ def test_cli_run_on_a_fresh_checkout_serves_healthz(tmp_path: Path):
         output, _ = process.communicate(timeout=20)
     assert "Slack is off: SLACK_BOT_TOKEN is not set" in output
     assert "slack-app-manifest.yml" in output
+
+
+def test_cli_web_believes_forwarded_for_only_from_its_proxies_and_logs_no_secret(
+    tmp_path: Path,
+):
+    """The real server: uvicorn itself trusts no proxy header (the app applies
+    FORWARDED_ALLOW_IPS), and nothing it logs carries a secret from the environment."""
+    port = _free_port()
+    secrets = {
+        "SLACK_BOT_TOKEN": "xoxb-1111-secret-bot-token",
+        "SLACK_SIGNING_SECRET": "signing-secret-2222",
+        "FLARE_SECRET_KEY": "site-key-4444",
+        "FLARE_SMTP_URL": "smtp://mailer:smtp-pass-5555@127.0.0.1:1",
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FLARE_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(secrets, FORWARDED_ALLOW_IPS="10.9.9.9", SLACK_API_URL="http://127.0.0.1:1/")
+    process = subprocess.Popen(
+        [FLARE, "web", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        statuses = [
+            httpx.post(
+                f"{base}/subscriptions",
+                data={"email": f"user{n}@example.com"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+                timeout=10,
+            ).status_code
+            for n in range(11)
+        ]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert statuses == [200] * 10 + [429], output  # 127.0.0.1 is not a trusted proxy here
+    for secret in ("1111", "2222", "4444", "5555"):
+        assert secret not in output
+
+
+@pytest.mark.parametrize("port", ["８０８０", "²", "٨٠٨٠", "0", "70000"])
+def test_cli_port_is_ascii_digits_in_range(tmp_path: Path, port: str):
+    result = flare("web", "--port", port, cwd=tmp_path)
+    assert result.returncode == 2 and "--port" in result.stderr

@@ -39,9 +39,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not STATS:
         return
     terminalreporter.write_sep("=", "fault suite")
+    isolated = ""
+    if STATS["isolated_expected"]:
+        isolated = (
+            f"a queue row that raises or trickles: isolated ({STATS['isolated_raised']} "
+            f"raised, {STATS['isolated_trickled']} trickled), the rest delivered once "
+            f"({STATS['isolated_delivered']}/{STATS['isolated_expected']}); "
+        )
     terminalreporter.write_line(
         f"fault suite: killed {STATS['killed']} processes, injected {STATS['faults']} faults, "
         f"fuzzed {STATS['fuzzed']} requests, sent {STATS['commands']} commands; "
+        f"{isolated}"
         f"lost {STATS['lost']}, doubled {STATS['doubled']} "
         f"(repeated because the sender died mid-send: {STATS['repeated']})"
     )

@@ -375,7 +375,11 @@ def audit(cluster: Cluster, *, killed_tokens: Iterable[str] = ()) -> Audit:
                 .outerjoin(
                     TimelineEvent, OutboxMessage.key == func.concat("event:", TimelineEvent.id)
                 )
-                .where(OutboxMessage.kind.like("slack.%"), OutboxMessage.kind != "slack.respond")
+                .where(
+                    OutboxMessage.kind.like("slack.%"),
+                    # Answers to clicks and root-message edits post nothing of their own.
+                    OutboxMessage.kind.not_in(["slack.respond", "slack.root"]),
+                )
                 .order_by(OutboxMessage.id)
             ).all()
         )

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.db.models import Base
 from bot.incidents import sync_components
 from bot.runtime import Runtime
+from bot.text.durations import parse_count
 from tests.conftest import COMPONENTS, _truncate_pg
 from tests.faults.procs import CHANNEL, SECRET, STATS
 from tests.support.factories import make_incident
@@ -125,6 +126,24 @@ hostile = st.sampled_from(
 )
 text_like = st.one_of(junk_text, hostile)
 
+# Numbers as people never meant to type them: what isdigit(), `\d` or int() accept but an
+# ASCII whole number is not (superscripts, other scripts' digits, fullwidth, mathematical,
+# circled, Roman numerals, fractions), and the near misses around ASCII digits.
+NUMERIC_EDGES = [
+    "²", "³", "¹⁰", "٣", "١٢", "۴", "१", "০", "๓", "７", "１０", "𝟏", "𝟘", "⁵", "₅", "①",
+    "Ⅻ", "ⅷ", "½", "¾", "〇", "三", "十", "߁", "፩", "0x10", "1e3", "1_0", "+5", "-1",
+    "1.5", "٫", "\u200b1", "1\u200b", "\u202e1", "1\u00a0", "9" * 30, "",
+]  # fmt: skip
+unicode_digits = st.text(
+    alphabet=st.characters(categories=("Nd", "No", "Nl")), min_size=1, max_size=6
+)
+odd_number = st.one_of(
+    st.sampled_from(NUMERIC_EDGES),
+    unicode_digits,
+    st.builds(str.__add__, st.text("0123456789", min_size=1, max_size=3), unicode_digits),
+    st.builds(str.__add__, unicode_digits, st.text("0123456789", min_size=1, max_size=3)),
+).filter(lambda n: parse_count(n) is None)  # never a number Flare should accept
+
 
 @FUZZ
 @given(
@@ -218,6 +237,75 @@ def test_fuzz_slack_commands_on_unknown_incidents(app_client, unchanged, sub, re
     check(client.post("/slack/events", content=body, headers=headers))
 
 
+@FUZZ
+@given(
+    number=odd_number,
+    template=st.sampled_from(
+        [
+            "snooze 1 {n}",  # minutes: "²" was a 500, "١٠" snoozed incident 1
+            "snooze {n} 10",
+            "note {n} fuzzed note",  # refs: `\d` took "١" as incident 1
+            "note INC-{n} fuzzed note",
+            "note #{n} fuzzed note",
+            "sev {n} sev1",
+            "update {n} identified Fuzzed update.",
+            "show {n}",
+        ]
+    ),
+)
+def test_fuzz_numbers_that_only_look_like_numbers(app_client, unchanged, number, template):
+    """Every numeric word of the command grammar against incident 1, which exists: only
+    ASCII whole numbers are numbers, so each of these is a usage and changes nothing."""
+    client, _, _ = app_client
+    body = urlencode(
+        {
+            "command": "/incident",
+            "user_id": "U0FUZZ001",
+            "channel_id": CHANNEL,
+            "text": template.format(n=number),
+            "trigger_id": f"fuzz-{time.monotonic_ns()}",
+        }
+    ).encode()
+    headers = {**signed(body), "Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/slack/events", content=body, headers=headers)
+    check(response)
+    assert response.status_code == 200
+
+
+@FUZZ
+@given(number=odd_number, path=st.sampled_from(["/history?page={n}", "/incidents/{n}"]))
+def test_fuzz_numeric_query_and_path_values(app_client, unchanged, number, path):
+    client, _, _ = app_client
+    response = client.get(path.format(n=quote(number, safe="")))
+    check(response)
+    assert response.status_code in (404, 405, 307, 308) or number.strip() == ""
+
+
+@FUZZ
+@given(number=odd_number)
+def test_fuzz_slack_timestamps_that_only_look_numeric(app_client, unchanged, number):
+    """A signed request whose timestamp is not ASCII digits is refused as forged (401)."""
+    client, _, _ = app_client
+    body = urlencode(
+        {
+            "command": "/incident",
+            "user_id": "U0FUZZ001",
+            "channel_id": CHANNEL,
+            "text": "note 1 timestamp fuzz",
+            "trigger_id": f"fuzz-{time.monotonic_ns()}",
+        }
+    ).encode()
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=number, body=body.decode())
+    headers = {
+        "X-Slack-Request-Timestamp": number.encode("utf-8"),
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    response = client.post("/slack/events", content=body, headers=headers)
+    check(response)
+    assert response.status_code == 401
+
+
 def test_fuzz_oversized_bodies(app_client, unchanged):
     client, _, _ = app_client
     for size in (1_000_001, 5_000_000):
@@ -226,13 +314,11 @@ def test_fuzz_oversized_bodies(app_client, unchanged):
         response = client.post("/slack/events", content=body, headers=headers)
         check(response)
         assert response.status_code == 413
-        check(
-            client.post(
-                "/subscriptions",
-                content=body,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-        )
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        for path in ("/subscriptions", "/subscriptions/unsubscribe/some-token"):
+            response = client.post(path, content=body, headers=form)
+            check(response)
+            assert response.status_code == 413
 
 
 PATHS = [

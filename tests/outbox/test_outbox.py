@@ -79,3 +79,51 @@ def test_outbox_retry_after_wins_and_backoff_is_capped(runtime: Runtime, clock: 
         session.refresh(message)
         assert message.available_at == clock() + timedelta(seconds=60)
         assert not message.dead and message.attempts == 21
+
+
+def test_outbox_lease_keeper_renews_rows_in_flight_and_reports_lost_ones(
+    runtime: Runtime, clock: Clock
+):
+    _enqueue(runtime, clock, "event:1")
+    _enqueue(runtime, clock, "event:2")
+    with runtime.sessions.begin() as session:
+        ids = [m.id for m in outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")]
+    keeper = outbox.LeaseKeeper(
+        runtime.sessions, ids, worker="A", lease=timedelta(seconds=60), clock=clock
+    )
+    clock.advance(seconds=50)
+    keeper.renew_now()  # what its thread does every 20 s while the sends are in flight
+    clock.advance(seconds=50)  # past the first lease, within the renewed one
+    with runtime.sessions.begin() as session:
+        assert outbox.claim(session, now=clock(), kinds=["slack.event"], worker="B") == []
+    clock.advance(seconds=11)  # nobody renewed: B takes them, and A learns it lost them
+    with runtime.sessions.begin() as session:
+        taken = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="B")
+    assert len(taken) == 2
+    keeper.renew_now()
+    assert keeper.lost == set(ids)
+
+
+def test_outbox_lease_keeper_thread_renews_until_the_block_ends(runtime: Runtime, clock: Clock):
+    import time
+
+    _enqueue(runtime, clock, "event:1")
+    with runtime.sessions.begin() as session:
+        [message] = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")
+    keeper = outbox.LeaseKeeper(
+        runtime.sessions,
+        [message.id],
+        worker="A",
+        lease=timedelta(seconds=60),
+        clock=clock,
+        every=timedelta(milliseconds=20),
+    )
+    clock.advance(seconds=45)  # a long send: most of the lease is used up
+    with keeper:
+        deadline = time.monotonic() + 10
+        while keeper.renewals == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert keeper.renewals >= 1 and keeper.lost == set()
+    clock.advance(seconds=30)  # 75 s after the claim: alive only because it was renewed
+    with runtime.sessions.begin() as session:
+        assert outbox.claim(session, now=clock(), kinds=["slack.event"], worker="B") == []

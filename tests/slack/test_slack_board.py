@@ -169,3 +169,20 @@ def test_slack_board_notes_subscribers_disabled_after_failures(slack: Slack):
     slack.clock.advance(seconds=2)
     slack.sender.refresh_board()
     assert "1 subscriber disabled after repeated delivery failures" in slack.board_text()
+
+
+def test_slack_board_replaced_one_is_unpinned_even_if_slack_fails_at_first(slack: Slack):
+    slack.command("declare Checkout down")
+    slack.flush()
+    old = slack.board()
+    slack.command("sev 1 sev1")
+    slack.flush(board=False)  # the thread post and the root message's edit
+    slack.fake.fail("chat.update", "message_not_found", times=1)  # Slack says: gone, repost
+    slack.fake.server_error("pins.remove", status=503, times=1)
+    slack.clock.advance(seconds=1)
+    slack.sender.refresh_board()
+    assert old.ts in slack.fake.pins[CHANNEL]  # the old board could not be unpinned yet
+    slack.clock.advance(seconds=2)
+    slack.sender.refresh_board()  # nothing changed on the board, but the unpin is retried
+    new = slack.board()
+    assert new.ts != old.ts and slack.fake.pins[CHANNEL] == {new.ts}

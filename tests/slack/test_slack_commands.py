@@ -144,6 +144,19 @@ def test_slack_hygiene_blocks_then_publish_anyway(slack: Slack):
     assert "10.0.0.12" in json.dumps(view["blocks"])
 
 
+def test_slack_publish_anyway_expires_after_an_hour(slack: Slack):
+    slack.command("declare DB trouble")
+    reply = slack.command("update 1 We think db-prod-3 at 10.0.0.12 is down")
+    token = reply["blocks"][-1]["elements"][1]["value"]
+    slack.clock.advance(minutes=61)
+    key = slack.click("publish_anyway", token)
+    slack.flush(board=False)
+    assert [r["text"] for r in slack.responses(key)] == [
+        "That update was already published or has expired."
+    ]
+    assert not any("[public]" in m.text for m in _thread(slack))
+
+
 def _thread(slack: Slack) -> list:
     roots = slack.roots()
     return slack.thread_of(roots[0]) if roots else []

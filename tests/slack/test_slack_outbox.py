@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -162,5 +163,75 @@ def test_slack_long_outage_never_drops_a_message_and_catches_up_within_a_minute(
             select(OutboxMessage).where(OutboxMessage.kind == "slack.event")
         ).one()
         assert not row.dead and row.attempts >= 80
+    slack.flush(board=False)
+    assert len(slack.roots()) == 1
+
+
+def _root_text(slack: Slack) -> str:
+    [root] = slack.roots()
+    return json.dumps(root.blocks)
+
+
+def test_slack_root_message_shows_the_current_status_after_a_429(slack: Slack):
+    slack.command("declare sev2 Card declines")
+    slack.flush(board=False)
+    assert "Status *investigating*" in _root_text(slack)
+    slack.fake.rate_limit("chat.update", retry_after=5, times=1)
+    slack.command("update 1 identified We found the cause of the declines.")
+    slack.flush(board=False)
+    assert "Status *investigating*" in _root_text(slack)  # the edit was rate-limited …
+    slack.command(f"owner 1 <@{BOB}>")  # … and waits in order: later posts queue behind it
+    slack.flush(board=False)
+    slack.clock.advance(seconds=6)  # Retry-After
+    slack.flush(board=False)
+    text = _root_text(slack)
+    assert "Status *identified*" in text and BOB in text  # the incident as it is now
+    [root] = slack.roots()
+    thread = [m.text for m in slack.thread_of(root)]
+    assert any("identified" in t for t in thread) and any(BOB in t for t in thread)
+
+
+def test_slack_root_refresh_is_dropped_when_the_root_is_gone(slack: Slack):
+    slack.command("declare Root goes away")
+    slack.flush(board=False)
+    slack.fake.fail("chat.update", "message_not_found", times=1)
+    slack.command("sev 1 sev1")
+    slack.flush(board=False)
+    with slack.runtime.sessions() as session:
+        from sqlalchemy import select
+
+        from bot.db.models import OutboxMessage
+
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "slack.root"))
+        assert [(r.sent_at is not None, r.dead) for r in rows] == [(True, False)]
+
+
+def test_slack_a_row_that_raises_fails_alone_and_the_rest_go_out(slack: Slack):
+    from sqlalchemy import select
+
+    from bot import outbox
+    from bot.db.models import OutboxMessage
+    from bot.outbox import kinds
+
+    slack.command("declare First")
+    with slack.runtime.sessions.begin() as session:  # a row nobody can send: no "user"
+        outbox.enqueue(session, key="dm:broken", kind=kinds.SLACK_DM, now=slack.clock(), payload={})
+    slack.command("declare Second")
+    slack.command("note 2 still going")
+    slack.flush(board=False)
+    assert sorted(m.text.split("] ")[-1] for m in slack.roots()) == ["First", "Second"]
+    with slack.runtime.sessions() as session:
+        broken = session.scalars(select(OutboxMessage).where(OutboxMessage.key == "dm:broken"))
+        row = broken.one()
+        assert row.sent_at is None and row.attempts == 1 and row.claimed_until is None
+        assert "KeyError" in (row.last_error or "")
+        assert outbox.backlog(session) == 1  # only the broken row is left
+
+
+def test_slack_odd_retry_after_header_still_means_wait_a_second(slack: Slack):
+    slack.command("declare Odd header")
+    slack.fake.rate_limit("chat.postMessage", retry_after="²", times=1)  # type: ignore[arg-type]
+    assert slack.sender.drain() == 0
+    slack.clock.advance(seconds=2)
     slack.flush(board=False)
     assert len(slack.roots()) == 1

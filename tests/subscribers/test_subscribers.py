@@ -323,6 +323,9 @@ def test_subscribers_cli_lists_and_removes(
             )
         )
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    for odd in ("²", "١", "１"):  # isdigit() took "²" and int() raised: a traceback
+        assert main(["subscribers", "remove", odd]) == 1
+    capsys.readouterr()
     assert main(["subscribers", "list"]) == 0
     out = capsys.readouterr().out
     assert "email\tconfirmed\tapi\tana@example.com" in out and "1 subscriber(s)." in out

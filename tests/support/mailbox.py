@@ -3,10 +3,12 @@ both on 127.0.0.1, recording what they get. No mocks of smtplib or httpx."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
 import socket
+import ssl
 import threading
 import warnings
 from collections.abc import Iterator
@@ -100,44 +102,98 @@ class Hook:
 
 @dataclass
 class Receiver:
-    """A webhook endpoint; `status` is what it answers."""
+    """A webhook endpoint; `status` is what it answers. Paths in `trickle` get their answer
+    one byte every 0.2 s (for 30 s); in `trickle_head` even the status line trickles."""
 
     port: int
+    host: str = "127.0.0.1"
     hooks: list[Hook] = field(default_factory=list)
     status: int = 200
+    trickle: set[str] = field(default_factory=set)
+    trickle_head: set[str] = field(default_factory=set)
+    server_names: list[str | None] = field(default_factory=list)  # TLS SNI seen
+    held: dict[str, threading.Event] = field(default_factory=dict)  # answered once set
+    stop: threading.Event = field(default_factory=threading.Event)
+    tls: bool = False
 
-    def url(self, path: str = "/hooks/status") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str = "/hooks/status", host: str | None = None) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host or self.host}:{self.port}{path}"
+
+    def paths(self) -> list[str]:
+        return [hook.path for hook in self.hooks]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver(port=0)
+def _trickle(handler: BaseHTTPRequestHandler, stop: threading.Event, data: bytes) -> None:
+    try:
+        for index in range(len(data)):
+            if stop.wait(0.2):
+                return
+            handler.wfile.write(data[index : index + 1])
+            handler.wfile.flush()
+    except OSError:  # the sender gave up on us: what it should do
+        return
+
+
+@contextlib.contextmanager
+def start_receiver(
+    host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+) -> Iterator[Receiver]:
+    state = Receiver(port=port, host=host, tls=tls is not None)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             with lock:
                 state.hooks.append(Hook(self.path, dict(self.headers.items()), body))
+            self.close_connection = True
+            gate = state.held.get(self.path)
+            if gate is not None:
+                gate.wait(30)
+            if self.path in state.trickle_head:
+                _trickle(self, state.stop, b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 150)
+                return
             self.send_response(state.status)
+            if self.path in state.trickle:
+                self.send_header("Content-Length", "150")
+                self.end_headers()
+                self.wfile.flush()
+                _trickle(self, state.stop, b"x" * 150)  # 30 s, far past any test deadline
+                return
             self.send_header("Content-Length", "0")
             self.end_headers()
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
+    if tls is not None:
+
+        def note(sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+            state.server_names.append(name)
+
+        tls.sni_callback = note  # type: ignore[assignment]
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield state
     finally:
+        state.stop.set()
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with start_receiver() as state:
+        yield state
 
 
 def text_part(message: EmailMessage) -> str:

@@ -19,7 +19,11 @@ def test_grammar_refs_in_every_form(word: str):
     assert parse(f"show {word}", KEYS).number == 7
 
 
-@pytest.mark.parametrize("word", ["INC-", "seven", "INC-7x", "-7"])
+# Digits that isdigit() or `\d` or int() take but a person typing a number did not mean.
+ODD_DIGITS = ["²", "¹²", "٣", "INC-٧", "#７", "７", "𝟕", "⁷", "₇", "①", "Ⅶ", "½", "7\u200b", "߇"]
+
+
+@pytest.mark.parametrize("word", ["INC-", "seven", "INC-7x", "-7", *ODD_DIGITS])
 def test_grammar_bad_refs_get_usage(word: str):
     with pytest.raises(UsageError) as raised:
         parse(f"show {word}", KEYS)
@@ -96,6 +100,11 @@ def test_grammar_maintenance_with_and_without_components():
         "component api broken",
         "snooze 3 soon",
         "snooze 3 0",
+        "snooze 3 ²",  # isdigit() says yes, int() raised: a 500
+        "snooze 3 ١٠",
+        "snooze 3 １０",
+        "snooze 3 +10",
+        "snooze 3 1_0",
         "maintenance tomorrow 2h Upgrade",
         "maintenance 2026-12-01T02:00 2h Upgrade",
         "maintenance 2026-12-01T02:00Z forever Upgrade",

@@ -118,7 +118,16 @@ def test_public_unknown_incident_and_history_pages(runtime: Runtime, clock: Cloc
     scenario = seed(runtime, clock)
     _, http = client(runtime)
     with http:
-        for path in ("/incidents/nosuchthing2", "/incidents/<script>", "/history?page=99"):
+        for path in (
+            "/incidents/nosuchthing2",
+            "/incidents/<script>",
+            "/history?page=99",
+            "/history?page=%C2%B2",  # "²": isdigit() said yes, int() raised (a 500)
+            "/history?page=%EF%BC%91",  # fullwidth "１"
+            "/history?page=%D9%A1",  # Arabic-Indic "١"
+            "/history?page=%2B1",
+            "/history?page=1_0",
+        ):
             response = http.get(path)
             assert response.status_code == 404, path
             assert "Not found" in response.text

@@ -157,3 +157,27 @@ def test_public_every_user_field_is_escaped(runtime: Runtime, clock: Clock) -> N
     for path, response in docs.items():
         assert b"<" not in response.content and b">" not in response.content, path
         assert response.json()["incidents"][0]["name"] == f"Title {XSS}", path  # kept verbatim
+
+
+class _CountingTuple(tuple):  # type: ignore[type-arg]
+    scans = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        type(self).scans += 1
+        return super().__iter__()
+
+
+def test_public_page_incident_lookup_is_by_key_not_a_scan(runtime: Runtime, clock: Clock):
+    from bot.db.engine import read_only
+    from web.public.loading import load
+
+    scenario = seed(runtime, clock)
+    with read_only(runtime.sessions) as session:
+        data = load(session, runtime.settings, clock())
+    _CountingTuple.scans = 0
+    counted = replace(data, incidents=_CountingTuple(data.incidents))
+    wanted = [scenario.open_id, scenario.resolved_id, scenario.active_id]
+    for _ in range(100):  # a hundred incident-page requests on one snapshot
+        assert [counted.find(public_id).public_id for public_id in wanted] == wanted  # type: ignore[union-attr]
+        assert counted.find("nosuchincident") is None
+    assert _CountingTuple.scans == 1  # the index was built once, then looked up

@@ -4,8 +4,10 @@ incidents and maintenance windows as the page, the API and the feeds present the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 from bot.db.models import (
     MaintenanceStatus,
@@ -154,11 +156,17 @@ class PageData:
             )
         )
 
-    def find(self, public_id: str) -> IncidentView | None:
+    @cached_property
+    def by_public_id(self) -> Mapping[str, IncidentView]:
+        """Every incident and maintenance by public id, built once per snapshot."""
+        index: dict[str, IncidentView] = {}
         for item in (*self.incidents, *self.maintenances):
-            if item.public_id == public_id:
-                return item
-        return None
+            index.setdefault(item.public_id, item)
+        return index
+
+    def find(self, public_id: str) -> IncidentView | None:
+        """A lookup, not a scan: each incident-page request asks this."""
+        return self.by_public_id.get(public_id)
 
     def history(self) -> tuple[IncidentView, ...]:
         """Incidents and finished maintenances, newest first by when they began."""

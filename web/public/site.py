@@ -27,6 +27,7 @@ from bot.db.models import KeyValue
 from bot.db.state import VERSION_KEY
 from bot.incidents import ReplayCache
 from bot.runtime import Runtime
+from bot.text.durations import parse_count
 from web.public import api
 from web.public.loading import load
 from web.public.snapshot import EMPTY_BODY, Options, Representation, Snapshot, unavailable
@@ -240,7 +241,7 @@ class HistoryEndpoint(_Endpoint):
     async def pick(self, scope: dict[str, Any], snapshot: Snapshot) -> Representation:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("page") or ["1"])[0]
-        number = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+        number = parse_count(raw) or 0  # ASCII digits only: "²" passes isdigit(), not int()
         if not 1 <= number <= snapshot.history_pages:
             return snapshot.not_found
         found = snapshot.cached(f"history:{number}")

@@ -18,7 +18,7 @@ from bot.db.models import KeyValue
 from bot.db.state import get_state
 from bot.runtime import Runtime
 from bot.slack import blocks, board
-from bot.slack.api import GONE, error_code, header, post_message
+from bot.slack.api import GONE, error_code, post_message, retry_after
 
 log = logging.getLogger("flare.slack.board")
 
@@ -89,7 +89,7 @@ class BoardSync:
         ts = state.get("ts") if state.get("channel") == channel else None
         checked = state.get("pins_checked")
         pins_due = checked is None or now - datetime.fromisoformat(checked) >= PIN_CHECK_EVERY
-        if ts and state.get("hash") == digest and not pins_due:
+        if ts and state.get("hash") == digest and not pins_due and not state.get("unpin"):
             return False
         if not self._take_board_lease(now):
             return False
@@ -97,9 +97,9 @@ class BoardSync:
         try:
             ts = self._put_board(channel, ts, text, board_blocks, digest, state, now)
         except SlackApiError as error:
-            seconds = header(error, "Retry-After")
-            if seconds and seconds.isdigit():
-                not_before = now + timedelta(seconds=int(seconds))
+            wait = retry_after(error)
+            if wait is not None:
+                not_before = now + wait
             log.warning("board not updated: %s", error_code(error))
             return False
         except (URLError, TimeoutError, OSError) as error:
@@ -119,6 +119,9 @@ class BoardSync:
         state: dict[str, Any],
         now: datetime,
     ) -> str:
+        # Boards replaced earlier whose unpinning failed: retried until they are gone, so
+        # the channel never keeps two pinned boards.
+        unpin = [str(old) for old in state.get("unpin") or []]
         repost = ts is None
         if ts and state.get("hash") != digest:
             try:
@@ -129,33 +132,68 @@ class BoardSync:
                 repost = True
             else:  # recorded at once: a failure below must not make the same edit again
                 self._save_board_state(
-                    {"channel": channel, "ts": ts, "hash": digest, "pins_checked": None}
+                    {
+                        "channel": channel,
+                        "ts": ts,
+                        "hash": digest,
+                        "pins_checked": None,
+                        "unpin": unpin,
+                    }
                 )
         if ts and not repost:
             repost = not self._is_pinned(channel, ts)
         old = state.get("ts") if repost else None
         if repost:
             new_ts = post_message(self.client, channel, text=text, blocks=board_blocks)
+            if old and state.get("channel", channel) == channel:
+                unpin.append(str(old))
+            elif old:  # the channel was reconfigured: one try in the old one
+                self._unpin(str(state.get("channel")), [str(old)])
             # Saved before pinning, so a failure below never posts a second board.
             self._save_board_state(
-                {"channel": channel, "ts": new_ts, "hash": digest, "pins_checked": None}
+                {
+                    "channel": channel,
+                    "ts": new_ts,
+                    "hash": digest,
+                    "pins_checked": None,
+                    "unpin": unpin,
+                }
             )
             try:
                 self.client.pins_add(channel=channel, timestamp=new_ts)
             except SlackApiError as error:
                 if error_code(error) != "already_pinned":
                     raise
-            if old:
-                try:
-                    self.client.pins_remove(channel=state.get("channel") or channel, timestamp=old)
-                except SlackApiError as error:
-                    log.info("old board not unpinned: %s", error_code(error))
             ts = new_ts
         assert ts is not None
+        unpin = self._unpin(channel, [old for old in unpin if old != ts])
         self._save_board_state(
-            {"channel": channel, "ts": ts, "hash": digest, "pins_checked": now.isoformat()}
+            {
+                "channel": channel,
+                "ts": ts,
+                "hash": digest,
+                "pins_checked": now.isoformat(),
+                "unpin": unpin,
+            }
         )
         return ts
+
+    def _unpin(self, channel: str, stale: list[str]) -> list[str]:
+        """Unpin old boards; the ones to try again later (Slack failing or rate-limiting)."""
+        left: list[str] = []
+        for old in stale:
+            try:
+                self.client.pins_remove(channel=channel, timestamp=old)
+            except SlackApiError as error:
+                status = getattr(error.response, "status_code", 200)
+                if status == 429 or status >= 500 or error_code(error) == "ratelimited":
+                    left.append(old)
+                else:  # no_pin, message_not_found …: nothing left pinned to remove
+                    log.info("old board %s not unpinned: %s", old, error_code(error))
+            except (URLError, TimeoutError, OSError) as error:
+                log.info("old board %s not unpinned yet: %s", old, error)
+                left.append(old)
+        return left
 
     def _is_pinned(self, channel: str, ts: str) -> bool:
         response = self.client.pins_list(channel=channel)

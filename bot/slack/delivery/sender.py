@@ -1,9 +1,13 @@
-"""The Slack side of the outbox: thread posts, DMs, reminders and the pinned board.
+"""The Slack side of the outbox: thread posts, DMs, reminders, root messages and the board.
 
 Rows are claimed in one short transaction, sent after it closes, and marked sent or failed
 in another: no transaction is ever open across a Slack call. A message whose first attempt
 ended ambiguously (a timeout, a 5xx) is looked up by its outbox key, carried in the message
 metadata, before it is posted again, so a slow Slack does not make it appear twice.
+
+Each row is isolated: whatever it raises (a Slack error, a timeout, or an exception nobody
+expected) fails that row alone, with the error recorded and a backoff, and the rest of the
+batch goes on. Its lease is renewed while it is in flight.
 """
 
 from __future__ import annotations
@@ -12,12 +16,10 @@ from datetime import timedelta
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
 
 from bot import outbox
-from bot.db.models import OutboxMessage
 from bot.outbox import kinds
-from bot.slack.api import error_code, header
+from bot.slack.api import error_code, retry_after
 from bot.slack.delivery.messages import Messages
 from bot.slack.delivery.posting import (
     KINDS,
@@ -28,6 +30,9 @@ from bot.slack.delivery.posting import (
     SlackJob,
     log,
 )
+from bot.slack.delivery.threads import FollowUps
+
+LEASE = timedelta(seconds=60)
 
 
 class SlackSender(Messages):
@@ -37,22 +42,39 @@ class SlackSender(Messages):
         """Send what is due; returns how many rows were completed."""
         now = self.runtime.now()
         with self.runtime.sessions.begin() as session:
-            rows = outbox.claim(session, now=now, kinds=KINDS, limit=self.batch, worker=self.worker)
+            rows = outbox.claim(
+                session, now=now, kinds=KINDS, limit=self.batch, lease=LEASE, worker=self.worker
+            )
             jobs = [
                 SlackJob(r.id, r.key, r.kind, dict(r.payload), r.attempts, r.last_error)
                 for r in rows
             ]
         done = 0
         for job in jobs:
-            done += self._run(job)
+            try:
+                done += self._run(job)
+            except Exception:  # the database, recording it: its lease lapses, it is retried
+                log.exception("outbox %s (%s) not recorded", job.key, job.kind)
         return done
 
     def _run(self, job: SlackJob) -> int:
         with self.runtime.sessions.begin() as session:
-            if not outbox.renew(session, job.id, now=self.runtime.now(), worker=self.worker):
+            renewed = outbox.renew(
+                session, job.id, now=self.runtime.now(), worker=self.worker, lease=LEASE
+            )
+            if not renewed:
                 return 0  # our lease lapsed during a slow batch: another worker has it
+        follow_ups: FollowUps = []
         try:
-            self._perform(job)
+            keeper = outbox.LeaseKeeper(
+                self.runtime.sessions,
+                [job.id],
+                worker=self.worker,
+                lease=LEASE,
+                clock=self.runtime.now,
+            )
+            with keeper:
+                follow_ups = self._perform(job)
         except Deferred:
             self._release(job)
             return 0
@@ -61,19 +83,23 @@ class SlackSender(Messages):
         except SlackApiError as error:
             code = error_code(error)
             status = getattr(error.response, "status_code", 200)
-            retry_after = None
-            if status == 429 or code == "ratelimited":
-                seconds = header(error, "Retry-After")
-                wait = int(seconds) if seconds and seconds.isdigit() else 1
-                retry_after = timedelta(seconds=wait)
             label = f"ambiguous:{status}" if status >= 500 else code
-            self._failed(job, label, retry_after, give_up=code in PERMANENT)
+            self._failed(job, label, retry_after(error), give_up=code in PERMANENT)
             return 0
         except (URLError, TimeoutError, OSError) as error:
             self._failed(job, f"ambiguous:{type(error).__name__}: {error}", None, give_up=False)
             return 0
+        except Exception as error:  # a bug or a row nobody expected: this row alone fails
+            log.exception("outbox %s (%s) raised", job.key, job.kind)
+            # It may have raised after posting: the next attempt looks before posting again.
+            detail = f"ambiguous:{type(error).__name__}: {error}"[:500]
+            self._failed(job, detail, None, give_up=False)
+            return 0
         with self.runtime.sessions.begin() as session:
-            outbox.mark_sent(session, job.id, now=self.runtime.now())
+            now = self.runtime.now()
+            outbox.mark_sent(session, job.id, now=now)
+            if follow_ups:  # in the same transaction: sent implies its follow-ups are queued
+                outbox.enqueue_many(session, now=now, messages=follow_ups)
         return 1
 
     def _failed(
@@ -95,26 +121,25 @@ class SlackSender(Messages):
 
     def _release(self, job: SlackJob) -> None:
         with self.runtime.sessions.begin() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == job.id)
-                .values(claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+            outbox.release(session, job.id, worker=self.worker)
 
-    def _perform(self, job: SlackJob) -> None:
+    def _perform(self, job: SlackJob) -> FollowUps:
+        """Send one row; the outbox rows to queue once it is marked sent."""
+        if job.kind == kinds.SLACK_EVENT:
+            return self._send_event(job)
         handler = {
-            kinds.SLACK_EVENT: self._send_event,
             kinds.SLACK_DM: self._send_role_dm,
             kinds.SLACK_MAINTENANCE: self._send_maintenance,
             kinds.SLACK_REMINDER: self._send_reminder,
             kinds.SLACK_ESCALATION: self._send_escalation,
             kinds.SLACK_RESPOND: self._send_response,
             kinds.SLACK_COMPONENT: self._send_component,
+            kinds.SLACK_ROOT: self._send_root,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)
         handler(job)
+        return []
 
     def refresh_board(self) -> bool:
         """Edit the pinned board if what it shows changed; True if Slack was touched."""

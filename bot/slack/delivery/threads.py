@@ -1,19 +1,40 @@
 """Each incident's root message in #incidents and its thread: the timeline's posts, the
-escalations once a promise passes, and the root kept current."""
+escalations once a promise passes, and the root kept current.
+
+Keeping the root current is a post like any other: each thread post that changes what the
+root shows queues a `slack.root` row (in the transaction that marks the post sent), under
+the incident's ordering key. It renders the incident as it is when it is sent, and is
+retried after Retry-After or with backoff until it lands, so support never reads a stale
+status on the root after a 429.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.error import URLError
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 
 from bot.db.engine import read_only
 from bot.db.models import Incident, TimelineEvent
+from bot.outbox import kinds
 from bot.slack import blocks
 from bot.slack.api import GONE, error_code
-from bot.slack.delivery.posting import Dropped, Poster, SlackJob, log
+from bot.slack.delivery.posting import Dropped, Poster, SlackJob
+
+FollowUps = list[dict[str, Any]]  # outbox rows queued when a job is marked sent
+
+
+def root_refresh(incident_id: int, after: str) -> dict[str, Any]:
+    """The outbox row that brings the root message up to date after the post `after`."""
+    return {
+        "key": f"rootupdate:{incident_id}:{after}",
+        "kind": kinds.SLACK_ROOT,
+        "payload": {"incident_id": incident_id},
+        "incident_id": incident_id,
+        "ordering_key": f"incident:{incident_id}",
+    }
 
 
 class ThreadPosts(Poster):
@@ -57,7 +78,7 @@ class ThreadPosts(Poster):
             is_open=incident.is_open,
         )
 
-    def _send_event(self, job: SlackJob) -> None:
+    def _send_event(self, job: SlackJob) -> FollowUps:
         with read_only(self.runtime.sessions) as session:
             event = session.get(TimelineEvent, job.payload.get("event_id"))
             if event is None:
@@ -70,7 +91,7 @@ class ThreadPosts(Poster):
             refresh_root = event.kind != "note"
         if is_declared:
             self._root(job, incident_id)  # the root message is the declaration
-            return
+            return []
         channel, ts = self._root(job, incident_id)
         if self._find_posted(job, channel, ts) is None:
             try:
@@ -81,8 +102,7 @@ class ThreadPosts(Poster):
                 self._forget_root(incident_id, ts)  # deleted by hand: start a new thread
                 channel, ts = self._root(job, incident_id)
                 self._post(job, channel, text=text, thread_ts=ts)
-        if refresh_root:
-            self._refresh_root(incident_id, channel, ts)
+        return [root_refresh(incident_id, job.key)] if refresh_root else []
 
     def _root_exists(self, channel: str, ts: str) -> bool:
         """Whether the root is still there: a passing error must not fork the thread."""
@@ -103,17 +123,24 @@ class ThreadPosts(Poster):
                 .execution_options(synchronize_session=False)
             )
 
-    def _refresh_root(self, incident_id: int, channel: str, ts: str) -> None:
-        """Keep the root message's status line current; best effort, never re-sent."""
+    def _send_root(self, job: SlackJob) -> None:
+        """Edit the root message to show the incident as it is now (a `slack.root` row)."""
+        incident_id = int(job.payload["incident_id"])
         with read_only(self.runtime.sessions) as session:
             incident = session.get(Incident, incident_id)
             if incident is None:
-                return
+                raise Dropped("incident gone")
+            channel = incident.slack_channel or self.channel
+            if not (incident.slack_ts and channel):
+                raise Dropped("no root message yet: the next post creates it, current")
+            ts = incident.slack_ts
             text, root_blocks = self._root_content(incident)
         try:
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=root_blocks)
-        except (SlackApiError, URLError, TimeoutError, OSError) as error:
-            log.info("root message of incident %s not refreshed: %s", incident_id, error)
+        except SlackApiError as error:
+            if error_code(error) in GONE:
+                raise Dropped("root message gone: the next post starts a new one") from error
+            raise
 
     def _send_escalation(self, job: SlackJob) -> None:
         incident_id = int(job.payload["incident_id"])

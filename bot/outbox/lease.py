@@ -1,0 +1,92 @@
+"""Keeping claimed rows leased while their sends are in flight.
+
+A drain claims rows with a lease, sends after the claim's transaction closed, and records the
+outcomes in another. A send that takes longer than the lease (a slow endpoint, a long batch)
+would let another worker claim the same rows and send them again. `LeaseKeeper` renews the
+leases from a background thread, in short transactions of their own, until the block ends;
+rows another worker took meanwhile (our renewal came too late) are listed in `lost`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.outbox.queue import WORKER_ID, renew
+
+log = logging.getLogger("flare.outbox")
+
+
+def worker_id() -> str:
+    """A claimant name for one drain pass: renewals tell it apart from every other pass,
+    in other processes and in this one (claimed_by holds 64 characters)."""
+    return f"{WORKER_ID}:{secrets.token_hex(4)}"[-64:]
+
+
+class LeaseKeeper:
+    """Renew the leases on `ids` every `every` (a third of the lease by default)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        ids: Iterable[int],
+        *,
+        worker: str,
+        lease: timedelta,
+        clock: Callable[[], datetime],
+        every: timedelta | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.ids = list(ids)
+        self.worker = worker
+        self.lease = lease
+        self.clock = clock
+        self.every = (every or lease / 3).total_seconds()
+        self.lost: set[int] = set()
+        self.renewals = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def renew_now(self) -> None:
+        """One round of renewals, in one short transaction (no outside call in it)."""
+        keep = [i for i in self.ids if i not in self.lost]
+        if not keep:
+            return
+        with self.sessions.begin() as session:
+            for message_id in keep:
+                if not renew(
+                    session, message_id, now=self.clock(), worker=self.worker, lease=self.lease
+                ):
+                    self.lost.add(message_id)
+        self.renewals += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.renew_now()
+            except Exception as error:  # noqa: BLE001 - database away: try again next round
+                log.warning("outbox leases not renewed: %s", error)
+
+    def __enter__(self) -> LeaseKeeper:
+        if self.ids:
+            self._thread = threading.Thread(
+                target=self._run, name="flare-lease-keeper", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
