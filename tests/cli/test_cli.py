@@ -222,3 +222,23 @@ def test_cli_web_believes_forwarded_for_only_from_its_proxies_and_logs_no_secret
 def test_cli_port_is_ascii_digits_in_range(tmp_path: Path, port: str):
     result = flare("web", "--port", port, cwd=tmp_path)
     assert result.returncode == 2 and "--port" in result.stderr
+
+
+def test_cli_as_a_slack_user_is_held_to_the_responders_rule(
+    cli_env: dict[str, str], tmp_path: Path
+):
+    env = {**cli_env, "FLARE_RESPONDERS": "U0RESP0001"}
+    assert flare("incident", "declare", "Login slow", cwd=tmp_path, env=env).returncode == 0
+    words = ("incident", "update", "1", "We are looking into slow logins.")
+    refused = flare(*words, "--as", "U0OTHER001", cwd=tmp_path, env=env)
+    assert refused.returncode == 1
+    assert "Only responders can do that" in refused.stderr
+    shown = flare("incident", "show", "1", cwd=tmp_path, env=env).stdout
+    assert "[public]" not in shown
+    noted = flare(
+        "incident", "note", "1", "anyone may note", "--as", "U0OTHER001", cwd=tmp_path, env=env
+    )
+    assert noted.returncode == 0
+    allowed = flare(*words, "--as", "U0RESP0001", cwd=tmp_path, env=env)
+    assert allowed.returncode == 0, allowed.stderr
+    assert flare(*words, cwd=tmp_path, env=env).returncode == 0  # the operator `cli`

@@ -590,3 +590,50 @@ def test_incidents_status_vocabulary_matches_statuspage():
         "Degraded performance: API, Dashboard"
     )
     assert neutral_title([], None) == "Service disruption"
+
+
+def test_incidents_after_resolution_the_public_record_is_history(runtime: Runtime, clock: Clock):
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock(), public=True)
+        svc.resolve(session, runtime.settings, incident, actor=responder("U1"), now=clock())
+    with runtime.sessions.begin() as session:
+        before = _snapshot(session)
+        incident = svc.get_incident(session, 1)
+        with pytest.raises(InvalidInput, match="/incident correct INC-1"):
+            svc.set_public_title(
+                session, runtime.settings, incident, title="New name", actor=responder("U1"),
+                now=clock(),
+            )  # fmt: skip
+        with pytest.raises(InvalidInput, match="visible correction"):
+            svc.mark_internal(session, incident, actor=responder("U1"), now=clock())
+        session.rollback()
+    with runtime.sessions.begin() as session:
+        assert _snapshot(session) == before
+        assert svc.get_incident(session, 1).is_public
+
+
+def test_incidents_maintenance_text_gets_the_public_hygiene_check(runtime: Runtime, clock: Clock):
+    from bot.incidents import maintenance
+
+    def schedule(title: str, message: str | None = None, *, force: bool = False) -> None:
+        with runtime.sessions.begin() as session:
+            maintenance.schedule_maintenance(
+                session,
+                runtime.settings,
+                title=title,
+                starts_at=clock() + timedelta(hours=1),
+                duration=timedelta(hours=1),
+                keys=["api"],
+                actor=responder("U1"),
+                now=clock(),
+                message=message,
+                force=force,
+            )
+
+    with pytest.raises(HygieneBlocked) as blocked:
+        schedule("Upgrade of db-prod-3")
+    assert [f.text for f in blocked.value.findings] == ["db-prod-3"]
+    with pytest.raises(HygieneBlocked):
+        schedule("Database upgrade", "We think the vendor broke replication.")
+    schedule("Database upgrade", "Writes may be delayed for a few minutes.")
+    schedule("Upgrade of db-prod-3", force=True)  # published anyway, as the author chose

@@ -160,3 +160,20 @@ def test_slack_publish_anyway_expires_after_an_hour(slack: Slack):
 def _thread(slack: Slack) -> list:
     roots = slack.roots()
     return slack.thread_of(roots[0]) if roots else []
+
+
+def test_slack_component_set_by_hand_is_told_in_incidents_and_names_what_holds_it(
+    slack: Slack,
+):
+    slack.command("component webhooks major")
+    slack.flush()
+    [post] = [m for m in slack.channel() if "Webhooks" in m.text and m.thread_ts is None]
+    assert "Operational → *Major outage*" in post.text and f"<@{ALICE}>" in post.text
+    slack.command("declare sev2 Hooks down")
+    slack.command("update 1 webhooks=partial Deliveries are delayed.")
+    answer = slack.command("component webhooks operational")
+    assert "Webhooks: Major outage → Partial outage on the page." in answer["text"]
+    assert "Also held by INC-1 (Partial outage)" in answer["text"]
+    slack.flush()
+    told = [m.text for m in slack.channel() if "Webhooks" in m.text and m.thread_ts is None]
+    assert len(told) == 2 and "Partial outage" in told[-1]

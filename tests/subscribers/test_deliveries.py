@@ -36,6 +36,7 @@ from tests.support.mailbox import (
     smtp,
     text_part,
 )
+from tests.support.publicdata import client as public_client
 from web import subscriptions
 
 __all__ = ["receiver", "smtp"]  # fixtures
@@ -460,3 +461,44 @@ def test_deliveries_throttle_spaces_messages():
 
 def test_deliveries_run_in_the_worker_even_without_slack(runtime: Runtime):
     assert "deliveries" in [name for name, _, _ in background_jobs(runtime)]
+
+
+def test_deliveries_webhook_says_what_the_page_says(runtime: Runtime, receiver: Receiver):
+    """The same incident, the same moment: the webhook's status_indicator, wording and
+    component levels are the page's (a level lowered later once made them disagree)."""
+    rt = configured(runtime)
+    with rt.sessions.begin() as session:
+        subscribers.subscribe(session, rt.settings, now=rt.now(), webhook_url=receiver.url())
+    drain_all(rt)
+    [confirmation] = receiver.hooks
+    confirm = confirmation.json()["subscription_confirmation"]["confirm_url"]
+    client(rt).get(confirm.removeprefix("https://status.acme.test"))
+    number = publish(rt)  # API partial outage
+    with rt.sessions.begin() as session:
+        svc.publish_update(
+            session,
+            rt.settings,
+            svc.get_incident(session, number),
+            message="Errors are down; <@U0ALICE01> is watching.",
+            actor=responder("U1"),
+            now=rt.now(),
+            components={"api": ComponentStatus.DEGRADED_PERFORMANCE},
+        )
+    drain_all(rt)
+    hook = receiver.hooks[-1].json()
+    _, http = public_client(rt)
+    with http:
+        summary = http.get("/api/v2/summary.json").json()
+    page_incident = summary["incidents"][0]
+    assert hook["page"]["status_indicator"] == summary["status"]["indicator"] == "major"
+    assert hook["incident"]["impact"] == page_incident["impact"]
+    assert (
+        hook["incident"]["incident_updates"][0]["body"]
+        == (page_incident["incident_updates"][0]["body"])
+        == "Errors are down; our team is watching."
+    )
+    assert (
+        [c["status"] for c in hook["incident"]["components"]]
+        == [c["status"] for c in page_incident["components"]]
+        == ["degraded_performance"]
+    )
