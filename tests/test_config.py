@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.text.status import ComponentStatus
 
 
 def test_config_defaults_with_an_empty_environment(tmp_path: Path, monkeypatch):
@@ -171,3 +172,101 @@ def test_config_repr_of_smtp_config_shows_no_password():
     assert config.password == "smtp-pass-5555"
     for text in (repr(config), str(config)):
         assert "5555" not in text and "smtp.example.com" in text and "mailer" in text
+
+
+MONITORED = """
+[page]
+components = [
+  { key = "api", name = "API", automation = "auto" },
+  { key = "web", name = "Website" },
+]
+[[signals.map]]
+match = { job = "checkout", env = "prod" }
+component = "api"
+[[checks]]
+name = "API health"
+url = "https://api.acme.test/healthz/"
+component = "api"
+interval = "30s"
+timeout = "5s"
+expect_status = "200-299,418"
+contains = "ok"
+failure_threshold = 2
+level = "partial"
+[oncall]
+rotation = ["U0ALICE01", "U0BOB0001"]
+handoff = "tue 10:30"
+time_zone = "Europe/Berlin"
+[[dependencies]]
+name = "Stripe"
+url = "https://status.stripe.test/"
+components = ["api"]
+poll = "2m"
+"""
+
+
+def test_config_monitoring_oncall_and_providers_from_flare_toml(tmp_path: Path):
+    path = tmp_path / "flare.toml"
+    path.write_text(MONITORED, encoding="utf-8")
+    settings = load_settings(
+        {"FLARE_CONFIG": str(path), "FLARE_HOOK_TOKEN": "t" * 24, "FLARE_SIGNAL_CONFIRM": "1m"}
+    )
+    assert settings.automation_of("api") == "auto" and settings.automation_of("web") == "suggest"
+    [signal_map] = settings.signal_maps
+    assert signal_map.matches({"job": "checkout", "env": "prod", "x": "y"})
+    assert not signal_map.matches({"job": "checkout"})
+    [check] = settings.checks
+    assert (check.url, check.interval, check.timeout) == (
+        "https://api.acme.test/healthz",
+        timedelta(seconds=30),
+        timedelta(seconds=5),
+    )
+    assert check.accepts(204) and check.accepts(418) and not check.accepts(301)
+    assert (check.failure_threshold, check.success_threshold) == (2, 2)
+    assert check.level == ComponentStatus.PARTIAL_OUTAGE and check.contains == "ok"
+    assert settings.oncall is not None and settings.oncall.rotation == ("U0ALICE01", "U0BOB0001")
+    assert (settings.oncall.handoff_weekday, settings.oncall.handoff_time) == (1, time(10, 30))
+    [provider] = settings.dependencies
+    assert (provider.url, provider.components, provider.poll) == (
+        "https://status.stripe.test",
+        ("api",),
+        timedelta(minutes=2),
+    )
+    assert settings.hooks_enabled and settings.signal_confirm == timedelta(minutes=1)
+    assert "t" * 24 not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ('[[checks]]\nname = "x"\nurl = "ftp://x"\ncomponent = "api"\n', "http(s) URL"),
+        ('[[checks]]\nname = "x"\nurl = "https://x"\ncomponent = "nope"\n', "unknown component"),
+        ('[[checks]]\nname = "x"\nurl = "https://x"\ncomponent = "api"\nlevel = "bad"\n', "level"),
+        ('[[signals.map]]\ncomponent = "api"\n', "match ="),
+        ('[oncall]\nrotation = ["U0A1"]\nusergroup = "S0B1"\n', "either usergroup or rotation"),
+        ('[oncall]\nrotation = ["U0ALICE01"]\nhandoff = "someday"\n', "handoff"),
+        ('[[dependencies]]\nname = "S"\nurl = "https://s"\ncomponents = ["zz"]\n', "configured"),
+        ('[page]\ncomponents = [{ key = "api", automation = "sometimes" }]\n', "automation"),
+    ],
+)
+def test_config_bad_monitoring_settings_name_the_key(tmp_path: Path, extra: str, fragment: str):
+    path = tmp_path / "flare.toml"
+    body = extra if extra.startswith("[page]") else '[[components]]\nkey = "api"\n' + extra
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError, match="FLARE_CONFIG") as raised:
+        load_settings({"FLARE_CONFIG": str(path)})
+    assert fragment in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"FLARE_HOOK_TOKEN": "short"}, "FLARE_HOOK_TOKEN"),
+        ({"FLARE_SIGNAL_LABELS": "component,bad label"}, "FLARE_SIGNAL_LABELS"),
+        ({"FLARE_SIGNAL_RECOVER": "soon"}, "FLARE_SIGNAL_RECOVER"),
+        ({"FLARE_LOG_FORMAT": "xml"}, "FLARE_LOG_FORMAT"),
+    ],
+)
+def test_config_bad_monitoring_variables_name_the_variable(env: dict[str, str], variable: str):
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(env)

@@ -15,10 +15,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.slack import start_socket_mode, stop_socket_mode
-from web import health, slack_http, subscriptions
+from web import health, hooks, slack_http, subscriptions
 from web.public import site as public
 
 log = logging.getLogger("flare.web")
+# What monitoring and CI may POST to /hooks/* (web/hooks), one entry per hook module.
+HOOKS: list[hooks.Hook] = []
 
 
 def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> Starlette:
@@ -48,6 +50,7 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
 
     routes: list[BaseRoute] = [
         *health.routes(runtime),
+        *hooks.routes(runtime, HOOKS),
         *slack_http.routes(runtime),
         *subscriptions.routes(runtime),
         *public.routes(runtime),  # last: it may hold catch-all page routes

@@ -4,12 +4,14 @@ check from a shell, for when Slack itself is down.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.cli.database import prepare_runtime
 from bot.cli.options import join_words, split_options
+from bot.cli.parsing import Subparsers
 from bot.commands import PlainStyle, execute
 from bot.config import ConfigError, Settings
 from bot.errors import FlareError, UsageError
@@ -102,3 +104,18 @@ def cmd_lint_public(settings: Settings, status: str, jsonl: bool) -> int:
     if output:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
     return code
+
+
+def register(sub: Subparsers) -> None:
+    incident = sub.add_parser(
+        "incident",
+        help="any /incident sub-command, for when Slack is down",
+        description="Same words as /incident. Options anywhere: --as U…, --force, "
+        "--next-in 10m; -- ends options.",
+    )
+    incident.add_argument("words", nargs=argparse.REMAINDER)
+    incident.set_defaults(run=lambda s, a: cmd_incident(s, a.words))
+    lint = sub.add_parser("lint-public", help="check public text on stdin (JSON lines out)")
+    lint.add_argument("--status", default="investigating")
+    lint.add_argument("--jsonl", action="store_true")
+    lint.set_defaults(run=lambda s, a: cmd_lint_public(s, a.status, a.jsonl))

@@ -1,11 +1,14 @@
-"""`flare run`, `flare web` and `flare worker`: the processes of the Procfile."""
+"""`flare run`, `flare web`, `flare worker` and `flare migrate`: the processes of the
+Procfile."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 
 from bot.cli.database import prepare
+from bot.cli.parsing import PORT, Subparsers, whole
 from bot.config import Settings
 
 log = logging.getLogger("flare")
@@ -43,4 +46,32 @@ def cmd_worker(settings: Settings) -> int:
 
     prepare(settings)
     run_worker(settings)
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    run = sub.add_parser("run", help="everything in one process (SQLite out of the box)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=PORT)
+    run.set_defaults(run=lambda s, a: cmd_serve(s, mode="all", host=a.host, port=a.port or s.port))
+    web = sub.add_parser("web", help="serve HTTP: public page, API, feeds, Slack endpoint")
+    web.add_argument("--host", default="0.0.0.0")
+    web.add_argument("--port", type=PORT)
+    web.add_argument("--workers", type=whole(1, 512), default=1)
+    web.set_defaults(
+        run=lambda s, a: cmd_serve(
+            s, mode="web", host=a.host, port=a.port or s.port, workers=a.workers
+        )
+    )
+    worker = sub.add_parser("worker", help="run the scheduler and drain the outbox")
+    worker.set_defaults(run=lambda s, a: cmd_worker(s))
+    migrate = sub.add_parser("migrate", help="alembic upgrade head")
+    migrate.set_defaults(run=cmd_migrate)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("Database is at the latest schema.")
     return 0

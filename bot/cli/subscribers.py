@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.cli.parsing import Subparsers
 from bot.config import Settings
 from bot.subscribers import label, list_subscribers, remove, status_of
 
@@ -44,3 +45,10 @@ def cli(settings: Settings, action: str, target: str | None) -> int:
         return 2
     finally:
         runtime.close()
+
+
+def register(sub: Subparsers) -> None:
+    subs = sub.add_parser("subscribers", help="list or remove subscribers")
+    subs.add_argument("action", choices=["list", "remove"])
+    subs.add_argument("target", nargs="?")
+    subs.set_defaults(run=lambda s, a: cli(s, a.action, a.target))

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from bot import incidents as svc
 from bot.commands.base import Style
-from bot.db.models import EventKind, Incident, TimelineEvent
-from bot.text.status import LEVEL_LABELS, ComponentStatus
+from bot.db.models import Incident, TimelineEvent
+from bot.text.status import LEVEL_LABELS, ComponentStatus, EventKind
 from bot.text.times import hhmm
 
 

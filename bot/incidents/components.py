@@ -9,17 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.db.models import (
-    Component,
-    ComponentGroup,
-    ComponentStatus,
-)
+from bot.db.models import Component, ComponentGroup
 from bot.db.state import bump_version
 from bot.errors import InvalidInput, NotFound
 from bot.incidents.access import Actor
 from bot.incidents.levels import Hold, LevelChange, announce, holds, recompute, record_setting
 from bot.incidents.queries import components_by_key
-from bot.text.status import LEVEL_LABELS
+from bot.text.status import LEVEL_LABELS, ComponentStatus
 
 
 def sync_components(session: Session, settings: Settings, now: datetime) -> None:

@@ -9,15 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from bot.db.models import (
-    EventKind,
-    Incident,
-    IncidentStatus,
-    TimelineEvent,
-)
+from bot.db.models import Incident, TimelineEvent
 from bot.db.state import bump_version
 from bot.incidents.access import SYSTEM_ACTORS
 from bot.outbox import kinds
+from bot.text.status import EventKind, IncidentStatus
 
 
 def record_event(

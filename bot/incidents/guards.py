@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.db.models import Incident, IncidentStatus
+from bot.db.models import Incident
 from bot.errors import InvalidInput
 from bot.text.hygiene import HygieneBlocked, check_public_text
+from bot.text.status import IncidentStatus
 
 
 def require_open(incident: Incident) -> None:

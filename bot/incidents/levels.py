@@ -20,19 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from bot.db.models import (
-    Component,
-    ComponentStatus,
-    ComponentStatusChange,
-    Incident,
-    IncidentComponent,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-)
+from bot.db.models import Component, ComponentStatusChange, Incident, IncidentComponent, Maintenance
 from bot.db.state import bump_version
 from bot.outbox import kinds
-from bot.text.status import COMPONENT_RANK, LEVEL_LABELS, worst
+from bot.text.status import (
+    COMPONENT_RANK,
+    LEVEL_LABELS,
+    ComponentStatus,
+    IncidentStatus,
+    MaintenanceStatus,
+    worst,
+)
 
 OPEN_PUBLIC_INCIDENT = (
     Incident.status != IncidentStatus.RESOLVED,

@@ -8,15 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.db.models import (
-    EventKind,
-    Incident,
-    IncidentStatus,
-    KeyValue,
-    Promise,
-    Severity,
-    TimelineEvent,
-)
+from bot.db.models import Incident, KeyValue, Promise, TimelineEvent
 from bot.db.state import get_state
 from bot.errors import InvalidInput
 from bot.incidents.access import SYSTEM_ACTORS, Actor
@@ -25,6 +17,7 @@ from bot.incidents.guards import check_hygiene, require_open
 from bot.incidents.levels import announce, recompute
 from bot.incidents.queries import incident_components
 from bot.text.limits import NOTE_LIMIT, TITLE_LIMIT, clean_text
+from bot.text.status import EventKind, IncidentStatus, Severity
 
 DUPLICATE_WINDOW = timedelta(seconds=60)
 

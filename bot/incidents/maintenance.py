@@ -10,12 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.config import Settings
-from bot.db.models import (
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    new_public_id,
-)
+from bot.db.models import Maintenance, new_public_id
 from bot.db.state import bump_version
 from bot.errors import InvalidInput
 from bot.incidents.access import FLARE_ACTOR, Actor
@@ -25,6 +20,7 @@ from bot.incidents.levels import announce, recompute
 from bot.incidents.queries import components_by_key
 from bot.outbox import kinds
 from bot.text.limits import TITLE_LIMIT, UPDATE_LIMIT, clean_text
+from bot.text.status import IncidentStatus, MaintenanceStatus
 
 MAX_WINDOW = timedelta(days=7)
 STARTED = "Scheduled maintenance is currently in progress. We will provide updates as necessary."

@@ -5,14 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import (
-    Component,
-    Incident,
-    IncidentComponent,
-    IncidentStatus,
-    TimelineEvent,
-)
+from bot.db.models import Component, Incident, IncidentComponent, TimelineEvent
 from bot.errors import NotFound
+from bot.text.status import IncidentStatus
 
 
 def get_incident(session: Session, number: int, *, for_update: bool = False) -> Incident:

@@ -32,9 +32,10 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.config import Settings
-from bot.db.models import Incident, IncidentStatus, OutboxMessage
+from bot.db.models import Incident, OutboxMessage
 from bot.incidents.promises import ESCALATION_REPEAT, reminder_lead
 from bot.outbox import kinds
+from bot.text.status import IncidentStatus
 
 REMINDER_KIND = kinds.SLACK_REMINDER
 ESCALATION_KIND = kinds.SLACK_ESCALATION

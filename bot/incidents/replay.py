@@ -16,17 +16,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import (
-    Component,
-    EventKind,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    TimelineEvent,
-)
+from bot.db.models import Component, Incident, Maintenance, TimelineEvent
 from bot.text.scrub import public_text
-from bot.text.status import COMPONENT_RANK, STATUS_LABELS, ComponentStatus, impact, indicator
+from bot.text.status import (
+    COMPONENT_RANK,
+    STATUS_LABELS,
+    ComponentStatus,
+    EventKind,
+    IncidentStatus,
+    MaintenanceStatus,
+    impact,
+    indicator,
+)
 
 PUBLIC = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
 

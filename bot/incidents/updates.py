@@ -8,15 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.db.models import (
-    Component,
-    ComponentStatus,
-    EventKind,
-    Incident,
-    IncidentComponent,
-    IncidentStatus,
-    TimelineEvent,
-)
+from bot.db.models import Component, Incident, IncidentComponent, TimelineEvent
 from bot.errors import InvalidInput
 from bot.incidents.access import Actor
 from bot.incidents.events import record_event
@@ -32,6 +24,7 @@ from bot.incidents.queries import (
     incident_components,
 )
 from bot.text.limits import UPDATE_LIMIT, clean_text
+from bot.text.status import ComponentStatus, EventKind, IncidentStatus
 
 NOTHING_NEW = (
     "We are continuing to investigate this issue and will provide another update as soon "

@@ -8,11 +8,11 @@ from typing import Any
 
 from bot.commands import describe_event
 from bot.config import Settings
-from bot.db.models import ComponentStatus, IncidentStatus, Severity, TimelineEvent
+from bot.db.models import TimelineEvent
 from bot.slack.ids import SlackId
 from bot.slack.style import SlackStyle, date_token, escape
 from bot.text.hygiene import Finding
-from bot.text.status import LEVEL_LABELS
+from bot.text.status import LEVEL_LABELS, ComponentStatus, IncidentStatus, Severity
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000

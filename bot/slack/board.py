@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,13 +15,7 @@ from sqlalchemy.orm import Session
 from bot import incidents as svc
 from bot import subscribers
 from bot.config import Settings
-from bot.db.models import (
-    Component,
-    ComponentStatus,
-    EventKind,
-    MaintenanceStatus,
-    TimelineEvent,
-)
+from bot.db.models import Component, TimelineEvent
 from bot.db.state import last_sweep
 from bot.slack.blocks import (
     LEVEL_LABELS,
@@ -34,6 +28,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.ids import SlackId
 from bot.slack.style import SlackStyle, ago, date_token, escape
+from bot.text.status import ComponentStatus, EventKind, MaintenanceStatus
 
 STYLE = SlackStyle()
 MAX_BLOCKS = 50
@@ -71,6 +66,22 @@ class BoardMaintenance:
 
 
 @dataclass(frozen=True)
+class BoardSection:
+    """A part of the internal dashboard (monitoring, changes, on-call, providers): a title
+    and mrkdwn lines, shown after the incidents only when it has something to say."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+# What the dashboard's features add to the board, in order: each reads what it needs (one
+# short read, inside gather's session) and returns a section, or None when there is nothing
+# to say. Feature modules of bot/slack register here.
+SectionReader = Callable[[Session, Settings, datetime], BoardSection | None]
+SECTIONS: list[SectionReader] = []
+
+
+@dataclass(frozen=True)
 class BoardView:
     incidents: list[BoardIncident] = field(default_factory=list)
     degraded: list[tuple[str, ComponentStatus]] = field(default_factory=list)
@@ -78,6 +89,7 @@ class BoardView:
     scheduler_stale_since: datetime | None = None
     scheduler_never: bool = False
     notes: list[str] = field(default_factory=list)
+    sections: list[BoardSection] = field(default_factory=list)
 
 
 def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
@@ -145,6 +157,7 @@ def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
         scheduler_stale_since=last if stale else None,
         scheduler_never=last is None,
         notes=subscribers.board_notes(session),
+        sections=[s for read in SECTIONS if (s := read(session, settings, now)) is not None],
     )
 
 
@@ -254,15 +267,20 @@ def render_board(view: BoardView) -> tuple[str, list[Block]]:
         blocks.append(section(clip("*Maintenance*\n" + "\n".join(lines[:20]))))
     if view.notes:
         blocks.append(section(clip("\n".join(f":warning: {n}" for n in view.notes))))
-    blocks.append(
+    for part in view.sections:
+        blocks.append(section(clip(f"*{part.title}*\n" + "\n".join(part.lines))))
+    tail: list[Block] = [
         {
             "type": "actions",
             "block_id": "board",
             "elements": [button("Declare incident", SlackId.DECLARE_OPEN, "board")],
-        }
-    )
-    blocks.append(context("Edited in place by Flare. `/incident help` for commands."))
-    blocks = blocks[:MAX_BLOCKS]
+        },
+        context("Edited in place by Flare. `/incident help` for commands."),
+    ]
+    room = MAX_BLOCKS - len(tail)
+    if len(blocks) > room:  # the incidents come first; what does not fit is summarised
+        blocks = [*blocks[: room - 1], section("_More than fits here: `/incident list`._")]
+    blocks = [*blocks, *tail]
     count = len(view.incidents)
     overdue = sum(1 for r in view.incidents if r.overdue)
     if calm:

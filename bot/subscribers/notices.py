@@ -15,18 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.db.models import (
-    Component,
-    ComponentStatus,
-    EventKind,
-    Incident,
-    Maintenance,
-    TimelineEvent,
-)
+from bot.db.models import Component, Incident, Maintenance, TimelineEvent
 from bot.incidents import PublishedUpdate, maintenance_updates, published_events, replay_events
 from bot.incidents import page_indicator as incidents_page_indicator
 from bot.text.scrub import public_text
-from bot.text.status import LEVEL_LABELS, STATUS_LABELS, impact, neutral_title
+from bot.text.status import (
+    LEVEL_LABELS,
+    STATUS_LABELS,
+    ComponentStatus,
+    EventKind,
+    impact,
+    neutral_title,
+)
 from bot.text.times import iso
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +37,14 @@ DETAILS = {
     "component": "levels: operational, degraded, partial, major, maintenance",
     "maintenance": "example: /incident maintenance 2026-12-01T02:00Z 2h api,dashboard DB upgrade",
     "declare": "with no title, the declare form opens",
+    "changes": "deploys and other changes of the last 2 h (or the period given)",
+    "stats": "incidents, response times and promises of the last 30 days (or the period given)",
+    "correct": "replaces the latest public update's wording (or, with --title, the public "
+    "title), shown as corrected; --notify tells subscribers again",
 }
+MAINTENANCE_ACTIONS = ("cancel", "reschedule", "extend")
+MNT_REF = re.compile(r"^(?:mnt-)?([0-9]{1,9})$", re.IGNORECASE)
+LOOKBACK_LIMIT = timedelta(days=366)
 
 LEVELS: dict[str, ComponentStatus] = {
     "operational": ComponentStatus.OPERATIONAL,
@@ -134,6 +141,13 @@ class Command:
     starts_at: datetime | None = None
     duration: timedelta | None = None
     keys: tuple[str, ...] = ()
+    # `maintenance cancel|reschedule|extend`: the action and the window's number (MNT-n).
+    action: str | None = None
+    window: int | None = None
+    # `changes 2h`, `stats 30d`: how far back to look.
+    since: timedelta | None = None
+    # `correct --title --notify`.
+    flags: frozenset[str] = frozenset()
 
 
 def parse_time(word: str) -> datetime | None:
@@ -241,6 +255,40 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
         if minutes is None or minutes < 1:  # "²" passes isdigit() and then int() raises
             raise fail("Give the number of minutes, like 10.")
         return Command("snooze", number=number, minutes=minutes)
+    if sub in {"signals", "oncall"}:
+        if len(tokens) > 1:
+            raise fail(f"{sub} takes no arguments.")
+        return Command(sub)
+    if sub in {"changes", "stats"}:
+        default = timedelta(hours=2) if sub == "changes" else timedelta(days=30)
+        if len(tokens) > 2:
+            raise fail("Give at most one period, like 2h or 30d.")
+        since = default
+        if len(tokens) == 2:
+            try:
+                since = parse_duration(tokens[1].value, name="period")
+            except DurationError:
+                raise fail(f"{tokens[1].value!r} is not a period like 2h or 30d.") from None
+            if since > LOOKBACK_LIMIT:
+                raise fail("Look back at most a year.")
+        return Command(sub, since=since)
+    if sub == "postmortem":
+        number = need_ref()
+        if len(tokens) > 2:
+            raise fail("postmortem takes only a reference.")
+        return Command(sub, number=number)
+    if sub == "correct":
+        number = need_ref()
+        index, flags = 2, set()
+        while len(tokens) > index and tokens[index].value.lower() in {"--title", "--notify"}:
+            flags.add(tokens[index].value.lower().removeprefix("--"))
+            index += 1
+        body = rest(text, tokens, index)
+        if not body:
+            raise fail("Give the corrected text after the reference.")
+        return Command(sub, number=number, text=body, flags=frozenset(flags))
+    if sub == "maintenance" and len(tokens) > 1 and tokens[1].value.lower() in MAINTENANCE_ACTIONS:
+        return _maintenance_change(text, tokens, fail)
     if sub == "maintenance":
         if len(tokens) < 4:
             raise fail("Give a start, a duration and a title.")
@@ -262,3 +310,35 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
             "maintenance", starts_at=starts_at, duration=duration, keys=chosen, text=title
         )
     raise UsageError(f"Unknown sub-command {tokens[0].value!r}.", usage())
+
+
+def _maintenance_change(
+    text: str, tokens: list[Token], fail: Callable[[str], UsageError]
+) -> Command:
+    """`maintenance cancel <MNT-n> [message]`, `reschedule <MNT-n> <start> <duration>`,
+    `extend <MNT-n> <duration>`."""
+    action = tokens[1].value.lower()
+    match = MNT_REF.match(tokens[2].value) if len(tokens) > 2 else None
+    if match is None:
+        raise fail("Which window? Give its reference, like MNT-3.")
+    window = int(match.group(1))
+    if action == "cancel":
+        return Command(
+            "maintenance", action=action, window=window, text=rest(text, tokens, 3) or None
+        )
+    wanted = 5 if action == "reschedule" else 4
+    if len(tokens) != wanted:
+        shape = "a new start and a duration" if action == "reschedule" else "a duration"
+        raise fail(f"{action} takes {shape}.")
+    starts_at = None
+    if action == "reschedule":
+        starts_at = parse_time(tokens[3].value)
+        if starts_at is None:
+            raise fail(f"{tokens[3].value!r} is not a UTC time like 2026-12-01T02:00Z.")
+    try:
+        duration = parse_duration(tokens[-1].value, name="duration")
+    except DurationError:
+        raise fail(f"{tokens[-1].value!r} is not a duration like 2h or 90m.") from None
+    return Command(
+        "maintenance", action=action, window=window, starts_at=starts_at, duration=duration
+    )

@@ -11,14 +11,10 @@ from sqlalchemy.orm import Session
 from bot import incidents as svc
 from bot.db.models import (
     Component,
-    ComponentStatus,
     ComponentStatusChange,
-    EventKind,
     Incident,
-    IncidentStatus,
     OutboxMessage,
     Promise,
-    Severity,
     TimelineEvent,
 )
 from bot.db.state import current_version
@@ -26,6 +22,7 @@ from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.incidents import CLI
 from bot.runtime import Runtime
 from bot.text.hygiene import HygieneBlocked
+from bot.text.status import ComponentStatus, EventKind, IncidentStatus, Severity
 from tests.conftest import Clock, with_settings
 from tests.support.factories import make_incident, responder
 

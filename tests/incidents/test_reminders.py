@@ -18,22 +18,14 @@ from sqlalchemy import event, func, select
 from bot import incidents as svc
 from bot import outbox
 from bot.commands import PlainStyle, execute
-from bot.db.models import (
-    ComponentStatus,
-    EventKind,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    MaintenanceStatus,
-    OutboxMessage,
-    Severity,
-)
+from bot.db.models import Incident, Maintenance, OutboxMessage
 from bot.db.state import current_version
 from bot.errors import InvalidInput
 from bot.incidents import CLI, maintenance, reminders, sweeps
 from bot.runtime import Runtime
 from bot.slack import board
 from bot.text.grammar import parse
+from bot.text.status import ComponentStatus, EventKind, IncidentStatus, MaintenanceStatus, Severity
 from tests.conftest import START, Clock, with_settings
 from tests.support.factories import make_incident, responder
 

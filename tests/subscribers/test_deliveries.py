@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from bot import incidents as svc
 from bot import subscribers
 from bot.config import Settings
-from bot.db.models import ComponentStatus, IncidentStatus, OutboxMessage, Subscriber
+from bot.db.models import OutboxMessage, Subscriber
 from bot.errors import InvalidInput
 from bot.incidents import maintenance as mnt
 from bot.incidents import sync_components
@@ -24,6 +24,7 @@ from bot.runtime import Runtime
 from bot.subscribers import deliveries
 from bot.subscribers.smtp import Mailer, SmtpConfig, Throttle
 from bot.subscribers.webhooks import verify_signature
+from bot.text.status import ComponentStatus, IncidentStatus
 from bot.worker import background_jobs
 from tests.conftest import COMPONENTS, Clock, with_settings
 from tests.support.factories import make_incident, responder

@@ -17,10 +17,11 @@ from bot import incidents as svc
 from bot import subscribers
 from bot.cli import main
 from bot.config import Settings
-from bot.db.models import ComponentStatus, OutboxMessage, RateLimitHit, Subscriber
+from bot.db.models import OutboxMessage, RateLimitHit, Subscriber
 from bot.incidents import maintenance as mnt
 from bot.runtime import Runtime
 from bot.subscribers import deliveries, tokens
+from bot.text.status import ComponentStatus
 from tests.conftest import Clock, with_settings
 from tests.support.factories import make_incident, responder
 from tests.support.mailbox import SmtpServer, TestClient, smtp

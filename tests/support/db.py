@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from bot.db.engine import make_session_factory
 from bot.db.migrate import upgrade
-from bot.db.models import Incident, Severity
+from bot.db.models import Incident
+from bot.text.status import Severity
 
 
 def admin_dsn(url: str) -> str:

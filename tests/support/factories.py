@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from bot import incidents as svc
 from bot.config import Settings
-from bot.db.models import Incident, Severity
+from bot.db.models import Incident
 from bot.incidents import CLI, Actor
+from bot.text.status import Severity
 
 
 def make_incident(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot import incidents as svc
 from bot.db.engine import read_only
-from bot.db.models import ComponentStatus
 from bot.runtime import Runtime
+from bot.text.status import ComponentStatus
 from tests.conftest import Clock
 from tests.support.factories import make_incident, responder
 from web.public import loading as views

@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
-from bot.db.models import (
-    MaintenanceStatus,
-)
 from bot.incidents import PublishedUpdate
 from bot.text.status import (
     COMPONENT_RANK,
     LEVEL_LABELS,
     STATUS_LABELS,
     ComponentStatus,
+    MaintenanceStatus,
 )
 from web.public import uptime
 

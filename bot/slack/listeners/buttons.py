@@ -9,7 +9,6 @@ from typing import Any
 from bot import incidents as svc
 from bot.commands import execute
 from bot.db.engine import read_only
-from bot.db.models import IncidentStatus
 from bot.errors import FlareError, InvalidInput
 from bot.incidents import Actor
 from bot.runtime import Runtime
@@ -19,6 +18,7 @@ from bot.slack.listeners.forms import number_of, update_modal_for
 from bot.slack.listeners.replies import STYLE, Ack, error_text, once, respond, respond_now
 from bot.slack.responders import ResponderDirectory
 from bot.text.grammar import parse
+from bot.text.status import IncidentStatus
 from bot.text.times import hhmm
 
 SNOOZE_MINUTES = 10

@@ -8,11 +8,11 @@ from typing import Any
 
 from bot import incidents as svc
 from bot.db.engine import read_only
-from bot.db.models import ComponentStatus, IncidentStatus
 from bot.errors import InvalidInput
 from bot.runtime import Runtime
 from bot.slack import blocks
 from bot.text.durations import parse_count
+from bot.text.status import ComponentStatus, IncidentStatus
 
 
 def values_of(body: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
-from bot.db.models import ComponentStatus, Incident, IncidentStatus, Severity
+from bot.db.models import Incident
 from bot.errors import FlareError, InvalidInput
 from bot.incidents import Actor
 from bot.runtime import Runtime
@@ -21,6 +21,7 @@ from bot.slack.listeners.replies import Ack, findings_text
 from bot.slack.responders import ResponderDirectory
 from bot.text.durations import parse_count
 from bot.text.hygiene import HygieneBlocked
+from bot.text.status import ComponentStatus, IncidentStatus, Severity
 from bot.text.times import hhmm
 
 

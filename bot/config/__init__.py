@@ -1,0 +1,35 @@
+"""The one place that reads configuration: everything else is handed a frozen `Settings`."""
+
+from bot.config.loading import load_settings
+from bot.config.settings import (
+    AUTOMATION,
+    CheckConfig,
+    ComponentConfig,
+    DependencyConfig,
+    OnCallConfig,
+    Settings,
+    SignalMap,
+)
+from bot.config.values import (
+    ConfigError,
+    normalize_database_url,
+    parse_cadence,
+    read_duration,
+    redact_url,
+)
+
+__all__ = [
+    "AUTOMATION",
+    "CheckConfig",
+    "ComponentConfig",
+    "ConfigError",
+    "DependencyConfig",
+    "OnCallConfig",
+    "Settings",
+    "SignalMap",
+    "load_settings",
+    "normalize_database_url",
+    "parse_cadence",
+    "read_duration",
+    "redact_url",
+]
