@@ -24,7 +24,7 @@ from bot.incidents import maintenance as mnt
 from bot.runtime import Runtime
 from bot.slack import dedupe
 from tests.conftest import Clock
-from tests.support.factories import make_incident
+from tests.support.factories import make_incident, responder
 
 KEPT = (Incident, TimelineEvent, Component, Maintenance, Subscriber)
 
@@ -60,13 +60,14 @@ def aged(runtime: Runtime, clock: Clock) -> Runtime:
     """Forty days of history, then the clock moves to now."""
     with runtime.sessions.begin() as session:
         make_incident(session, runtime.settings, clock(), public=True)
-        mnt.schedule(
+        mnt.schedule_maintenance(
             session,
+            runtime.settings,
             title="Old upgrade",
             starts_at=clock() + timedelta(hours=1),
             duration=timedelta(hours=1),
             keys=["api"],
-            actor="U1",
+            actor=responder("U1"),
             now=clock(),
         )
         session.add(Subscriber(kind="email", address="a@example.com", created_at=clock()))
