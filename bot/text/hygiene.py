@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from bot.errors import FlareError
 from bot.text import hygiene_patterns as pat
+from bot.text.scrub import slack_spans
 
 STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
 KINDS: tuple[str, ...] = ("ip", "hostname", "trace", "speculation", "blame", "premature")
@@ -70,7 +71,10 @@ def check_public_text(
         raise ValueError(f"unknown status {status!r}")
     spans: dict[str, list[Span]] = {
         "ip": list(_ip_spans(text)),
-        "hostname": [_host_token(text, s, e) for s, e in _hostname_spans(text, deny)],
+        "hostname": [
+            *(_host_token(text, s, e) for s, e in _hostname_spans(text, deny)),
+            *slack_spans(text),  # mentions, channels, IDs and links into Slack are internal
+        ],
         "trace": list(_regex_spans(text, pat.TRACE_PATTERNS)),
         "speculation": list(_regex_spans(text, pat.SPECULATION_PATTERNS)),
         "blame": [*_provider_spans(text), *_regex_spans(text, pat.BLAME_PATTERNS)],

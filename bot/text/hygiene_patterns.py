@@ -11,7 +11,8 @@ import re
 
 ADVICE: dict[str, str] = {
     "ip": "IP address: remove it; name the affected feature or region instead",
-    "hostname": "Internal hostname: describe the affected feature instead (e.g. 'checkout')",
+    "hostname": "Internal name or link (a host, or a Slack person, channel or thread): "
+    "describe the affected feature instead (e.g. 'checkout')",
     "trace": "Stack trace or error code: describe what customers see instead",
     "speculation": "Speculation: state only what is confirmed, or say the cause is under "
     "investigation",
