@@ -13,7 +13,15 @@ from bot.db.models import Component, ComponentGroup
 from bot.db.state import bump_version
 from bot.errors import InvalidInput, NotFound
 from bot.incidents.access import Actor
-from bot.incidents.levels import Hold, LevelChange, announce, holds, recompute, record_setting
+from bot.incidents.levels import (
+    Hold,
+    LevelChange,
+    announce,
+    holds,
+    lock_components,
+    recompute,
+    record_setting,
+)
 from bot.incidents.queries import components_by_key
 from bot.text.status import LEVEL_LABELS, ComponentStatus
 
@@ -70,9 +78,10 @@ def set_manual_level(
     hand-set level. The public level is then the worst of what holds it (an open incident
     or a maintenance window may keep it worse); the change is recorded and told either way."""
     actor.require_responder()
-    component = components_by_key(session).get(key)
-    if component is None:
+    found = components_by_key(session).get(key)
+    if found is None:
         raise NotFound(f"Unknown component {key!r}.")
+    [component] = lock_components(session, [found.id])  # read its setting under the lock
     wanted = None if level == ComponentStatus.OPERATIONAL else level
     if component.manual_status == wanted:
         state = LEVEL_LABELS[level].lower() if wanted else "not set by hand"

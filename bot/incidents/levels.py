@@ -98,6 +98,15 @@ def level_of(held: Iterable[Hold]) -> ComponentStatus:
     return worst(h.level for h in held) or ComponentStatus.OPERATIONAL
 
 
+def lock_components(session: Session, ids: Sequence[str] | None = None) -> list[Component]:
+    """The components (every visible one if `ids` is None), locked until commit in id order
+    and read afresh: two transactions recomputing a component take turns, and the second sees
+    every holder the first committed (PostgreSQL; SQLite writers are serialised anyway)."""
+    query = select(Component).order_by(Component.id).with_for_update(of=Component)
+    query = query.where(Component.hidden.is_(False) if ids is None else Component.id.in_(ids))
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
 def recompute(
     session: Session,
     now: datetime,
@@ -108,11 +117,8 @@ def recompute(
     incident_id: int | None = None,
 ) -> list[LevelChange]:
     """Apply the rule to `components` (every visible one if None); record each change."""
-    targets = (
-        list(components)
-        if components is not None
-        else list(session.scalars(select(Component).where(Component.hidden.is_(False))))
-    )
+    wanted = None if components is None else sorted({c.id for c in components})
+    targets = lock_components(session, wanted)
     held = holds(session, targets)
     changes = []
     for component in targets:

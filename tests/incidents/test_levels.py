@@ -301,3 +301,44 @@ def test_levels_every_surface_shows_the_worst_holding_level_at_every_step(
         expected = {key: model.expected(key).value for key in KEYS}
         for surface, shown in _surfaces(runtime, clock).items():
             assert shown == expected, (surface, step)
+
+
+def test_levels_two_transactions_changing_holders_at_once_agree_with_the_rule(
+    runtime: Runtime, clock: Clock
+):
+    """One transaction resolves an incident while another sets the level by hand: whichever
+    commits second recomputes with the first's holders (the component row is locked)."""
+    import threading
+
+    for round_ in range(8):
+        _reset(runtime, clock)
+        with runtime.sessions.begin() as session:
+            _declare_public(session, runtime, clock(), {"api": PARTIAL})
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def resolve() -> None:
+            try:
+                start.wait()
+                with runtime.sessions.begin() as session:
+                    incident = svc.get_incident(session, 1, for_update=True)
+                    svc.resolve(session, runtime.settings, incident, actor=ALICE, now=clock())
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        def by_hand() -> None:
+            try:
+                start.wait()
+                with runtime.sessions.begin() as session:
+                    svc.set_manual_level(session, key="api", level=MAJOR, actor=ALICE, now=clock())
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=resolve), threading.Thread(target=by_hand)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == [], round_
+        with runtime.sessions.begin() as session:
+            assert _level(session, "api") == MAJOR, round_  # the hand-set level still holds
