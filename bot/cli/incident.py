@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.cli.database import prepare_runtime
+from bot.cli.database import component_keys, prepare_runtime
 from bot.cli.options import join_words, split_options
 from bot.cli.parsing import Subparsers
 from bot.commands import PlainStyle, execute
@@ -27,12 +27,12 @@ def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
         options, rest = split_options(words, {"--as": True, "--force": False, "--next-in": True})
         actor = _actor(settings, options.get("--as"))
         next_in = _next_in(options["--next-in"]) if "--next-in" in options else None
-        command = grammar.parse(join_words(rest), settings.component_keys())
-        if command.name == "declare" and not command.text:
-            raise UsageError("A title is needed on the command line.", grammar.usage("declare"))
         runtime = Runtime.create(settings)
         try:
-            prepare_runtime(runtime)
+            prepare_runtime(runtime, first_run_only=True)
+            command = grammar.parse(join_words(rest), component_keys(runtime))
+            if command.name == "declare" and not command.text:
+                raise UsageError("A title is needed on the command line.", grammar.usage("declare"))
             with runtime.sessions.begin() as session:
                 reply = execute(
                     session,

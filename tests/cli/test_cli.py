@@ -242,3 +242,20 @@ def test_cli_as_a_slack_user_is_held_to_the_responders_rule(
     allowed = flare(*words, "--as", "U0RESP0001", cwd=tmp_path, env=env)
     assert allowed.returncode == 0, allowed.stderr
     assert flare(*words, cwd=tmp_path, env=env).returncode == 0  # the operator `cli`
+
+
+def test_cli_from_another_directory_never_hides_the_pages_components(
+    cli_env: dict[str, str], tmp_path: Path
+):
+    """The shell's flare.toml (or none) is not the page's: `flare incident` uses the
+    components the database has and leaves them as they are."""
+    assert flare("incident", "declare", "Login slow", cwd=tmp_path, env=cli_env).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    words = ("incident", "update", "1", "identified", "api=partial", "We found the cause.")
+    published = flare(*words, cwd=elsewhere, env=cli_env)
+    assert published.returncode == 0, published.stderr
+    shown = flare("incident", "show", "1", cwd=elsewhere, env=cli_env).stdout
+    assert "[API operational→partial_outage]" in shown  # api= was a component, not text
+    page = flare("incident", "component", "api", "major", cwd=elsewhere, env=cli_env)
+    assert page.returncode == 0 and "API" in page.stdout
