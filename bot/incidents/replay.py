@@ -27,6 +27,7 @@ from bot.text.status import (
     MaintenanceStatus,
     impact,
     indicator,
+    neutral_title,
 )
 
 PUBLIC = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
@@ -64,9 +65,16 @@ class Replay:
     monitoring_at: datetime | None
     resolved_at: datetime | None
     touched: tuple[str, ...]  # component ids, in order of first mention
+    names: tuple[str, ...]  # their names (as configured now, else as published)
     levels: Mapping[str, ComponentStatus]  # the incident's level for each, as last told
     worst: ComponentStatus | None  # the worst level it ever gave a component
     updated_at: datetime
+
+
+def incident_name(public_title: str | None, told: Replay) -> str:
+    """What customers call the incident: its public title, or a neutral one from every
+    component its updates named (hidden since or not) and the worst level it told."""
+    return public_text(public_title) or neutral_title(list(told.names), told.worst)
 
 
 def changes(data: Mapping[str, Any] | None, names: Mapping[str, str]) -> tuple[Change, ...]:
@@ -90,6 +98,7 @@ def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
     status = IncidentStatus.INVESTIGATING.value
     monitoring_at = None
     levels: dict[str, ComponentStatus] = {}
+    named: dict[str, str] = {}
     worst: ComponentStatus | None = None
     for event in events:
         status = (event.status or IncidentStatus(status)).value
@@ -102,6 +111,7 @@ def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
             except ValueError:
                 continue
             levels[change.code] = level
+            named.setdefault(change.code, change.name)
             if worst is None or COMPONENT_RANK[level] > COMPONENT_RANK[worst]:
                 worst = level
         views.append(
@@ -119,6 +129,7 @@ def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
         monitoring_at=monitoring_at,
         resolved_at=events[-1].at if status == IncidentStatus.RESOLVED else None,
         touched=tuple(levels),
+        names=tuple(named[c] for c in levels),
         levels=levels,
         worst=worst,
         updated_at=events[-1].at,
@@ -239,7 +250,7 @@ def page_indicator(
     level it told customers) and maintenance in progress. The page and every webhook use this
     one function, so they never disagree."""
     components = session.execute(
-        select(Component.id, Component.name, Component.status).where(Component.hidden.is_(False))
+        select(Component.id, Component.name, Component.status, Component.hidden)
     ).all()
     told = replays(session, {c.id: c.name for c in components}, cache)
     open_ids = session.scalars(
@@ -249,5 +260,6 @@ def page_indicator(
     active = session.scalar(
         select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS).limit(1)
     )
-    value, description = indicator((c.status for c in components), impacts, active is not None)
+    levels = (c.status for c in components if not c.hidden)
+    value, description = indicator(levels, impacts, active is not None)
     return value, description, told

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.models import Component, Incident, Maintenance, TimelineEvent
-from bot.incidents import PublishedUpdate, maintenance_updates, published_events, replay_events
+from bot.incidents import (
+    PublishedUpdate,
+    incident_name,
+    maintenance_updates,
+    published_events,
+    replay_events,
+)
 from bot.incidents import page_indicator as incidents_page_indicator
 from bot.text.scrub import public_text
 from bot.text.status import (
@@ -25,7 +31,6 @@ from bot.text.status import (
     ComponentStatus,
     EventKind,
     impact,
-    neutral_title,
 )
 from bot.text.times import iso
 
@@ -81,7 +86,8 @@ def _components(session: Session, ids: Sequence[str]) -> tuple[AffectedComponent
     """Components as the page shows them now: their public level (the worst that holds)."""
     if not ids:
         return ()
-    known = {c.id: c for c in session.scalars(select(Component).where(Component.id.in_(ids)))}
+    visible = select(Component).where(Component.id.in_(ids), Component.hidden.is_(False))
+    known = {c.id: c for c in session.scalars(visible)}
     shown = sorted((known[i] for i in ids if i in known), key=lambda c: (c.position, c.key))
     return tuple(AffectedComponent(c.id, c.key, c.name, c.status) for c in shown)
 
@@ -124,8 +130,7 @@ def incident_notice(session: Session, settings: Settings, event_id: int) -> Noti
         key=f"update:{event.id}",
         kind="incident",
         public_id=incident.public_id,
-        name=public_text(incident.public_title)
-        or neutral_title([c.name for c in components], told.worst),
+        name=incident_name(incident.public_title, told),
         status=told.status,
         body=latest.body,
         at=latest.at,

@@ -3,6 +3,8 @@ is the same as a rebuild from scratch."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot import incidents as svc
 from bot.db.engine import read_only
 from bot.runtime import Runtime
@@ -69,3 +71,50 @@ def test_public_snapshot_is_rebuilt_when_the_day_turns_without_new_data(
 
     assert asyncio.run(scenario()) == [False, True]
     assert site.snapshot is not None and site.snapshot.data.now == clock()
+
+
+def test_public_replays_a_component_removed_later_does_not_rewrite_history(
+    runtime: Runtime, clock: Clock
+):
+    """Removing a component from flare.toml hides it; what customers were told stays true,
+    and the page, the API and subscriber notices name the incident alike."""
+    from dataclasses import replace
+
+    from bot.db.models import TimelineEvent
+    from bot.text.status import EventKind
+    from bot.subscribers.notices import incident_notice
+
+    with runtime.sessions.begin() as session:
+        incident = make_incident(session, runtime.settings, clock())
+        svc.publish_update(
+            session,
+            runtime.settings,
+            incident,
+            message="Webhooks are down, the API is slow.",
+            actor=responder("U1"),
+            now=clock(),
+            components={
+                "api": ComponentStatus.DEGRADED_PERFORMANCE,
+                "webhooks": ComponentStatus.MAJOR_OUTAGE,
+            },
+        )
+        svc.resolve(session, runtime.settings, incident, actor=responder("U1"), now=clock())
+        public_id = incident.public_id
+    before = _load(runtime, clock, None).find(public_id)
+    assert before is not None and before.name == "Major outage: API, Webhooks"
+    smaller = replace(
+        runtime.settings, components=[c for c in runtime.settings.components if c.key != "webhooks"]
+    )
+    with runtime.sessions.begin() as session:
+        svc.sync_components(session, smaller, clock())
+    after = _load(runtime, clock, None).find(public_id)
+    assert after is not None and after.name == before.name
+    assert [c.name for c in after.components] == ["API"]
+    with runtime.sessions.begin() as session:
+        first = session.scalars(
+            select(TimelineEvent.id).where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE)
+        ).first()
+        assert first is not None
+        notice = incident_notice(session, runtime.settings, first)
+    assert notice is not None and notice.name == after.name
+    assert [c.name for c in notice.components] == ["API"]

@@ -25,12 +25,17 @@ from bot.db.models import (
     Maintenance,
 )
 from bot.db.state import VERSION_KEY
-from bot.incidents import Replay, ReplayCache, maintenance_updates, page_indicator
+from bot.incidents import (
+    Replay,
+    ReplayCache,
+    incident_name,
+    maintenance_updates,
+    page_indicator,
+)
 from bot.text.scrub import public_text
 from bot.text.status import (
     ComponentStatus,
     impact,
-    neutral_title,
 )
 from web.public import uptime
 from web.public.pagedata import ComponentView, GroupView, IncidentView, PageData
@@ -139,8 +144,7 @@ def _incidents(
             IncidentView(
                 kind="incident",
                 public_id=row.public_id,
-                name=public_text(row.public_title)
-                or neutral_title([c.name for c in components], replay.worst),
+                name=incident_name(row.public_title, replay),
                 status=replay.status,
                 impact=impact(replay.worst),
                 created_at=row.published_at,
