@@ -201,9 +201,10 @@ def mark_failed(
     )
 
 
-def backlog(session: Session, *, kinds: Sequence[str] | None = None) -> int:
+def backlog(session: Session, *, kinds: Sequence[str] | None = None, dead: bool = False) -> int:
+    """Rows still to send (or, with `dead`, rows given up on), of `kinds` if given."""
     query = select(func.count()).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.dead.is_(False)
+        OutboxMessage.sent_at.is_(None), OutboxMessage.dead.is_(dead)
     )
     if kinds:
         query = query.where(OutboxMessage.kind.in_(kinds))

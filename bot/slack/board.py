@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
-from bot import subscribers
+from bot import outbox, subscribers
 from bot.config import Settings
 from bot.db.models import Component, TimelineEvent
 from bot.db.state import last_sweep
+from bot.outbox import kinds
 from bot.slack.blocks import (
     LEVEL_LABELS,
     Block,
@@ -156,9 +157,18 @@ def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
         maintenances=windows,
         scheduler_stale_since=last if stale else None,
         scheduler_never=last is None,
-        notes=subscribers.board_notes(session),
+        notes=[*subscribers.board_notes(session), *_set_aside(session)],
         sections=[s for read in SECTIONS if (s := read(session, settings, now)) is not None],
     )
+
+
+def _set_aside(session: Session) -> list[str]:
+    """Slack posts that could not be sent and were set aside (people should know)."""
+    count = outbox.backlog(session, kinds=kinds.SLACK_KINDS, dead=True)
+    if not count:
+        return []
+    noun = "post" if count == 1 else "posts"
+    return [f"{count} Slack {noun} could not be sent and were set aside (see docs/operations.md)"]
 
 
 def thread_link(channel: str | None, ts: str | None) -> str | None:

@@ -235,3 +235,39 @@ def test_slack_odd_retry_after_header_still_means_wait_a_second(slack: Slack):
     slack.clock.advance(seconds=2)
     slack.flush(board=False)
     assert len(slack.roots()) == 1
+
+
+def test_slack_a_row_that_keeps_raising_is_set_aside_and_its_thread_goes_on(slack: Slack):
+    """A thread post that raises every time must not hold back the incident's later posts
+    (they share an ordering key) forever: after a few attempts it is set aside and the board
+    says so; Slack failing (429, 5xx, timeouts) never sets anything aside."""
+    from sqlalchemy import select
+
+    from bot import outbox
+    from bot.db.models import OutboxMessage
+    from bot.outbox import kinds
+    from bot.slack.delivery.sender import UNEXPECTED_ATTEMPTS
+
+    slack.command("declare Stuck thread")
+    slack.flush(board=False)
+    with slack.runtime.sessions.begin() as session:  # a thread post nobody can render
+        outbox.enqueue(
+            session,
+            key="event:poison",
+            kind=kinds.SLACK_EVENT,
+            now=slack.clock(),
+            payload={"event_id": {"not": "an id"}},
+            ordering_key="incident:1",
+        )
+    slack.command("note 1 after the poison row")
+    for _ in range(UNEXPECTED_ATTEMPTS + 1):
+        slack.flush(board=False)
+        slack.clock.advance(minutes=2)  # past each backoff
+    [root] = slack.roots()
+    assert any("after the poison row" in m.text for m in slack.thread_of(root))
+    with slack.runtime.sessions() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.key == "event:poison"))
+        poison = row.one()
+        assert poison.dead and poison.attempts == UNEXPECTED_ATTEMPTS
+    slack.flush()
+    assert "1 Slack post could not be sent and were set aside" in slack.board_text()

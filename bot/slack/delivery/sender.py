@@ -33,6 +33,10 @@ from bot.slack.delivery.posting import (
 from bot.slack.delivery.threads import FollowUps
 
 LEASE = timedelta(seconds=60)
+# A row that keeps raising something no Slack failure explains (a bug, a row nobody expected)
+# is set aside after this many attempts, so it cannot hold back the incident's thread forever;
+# the board says so. Slack being down or slow is never a reason to give up.
+UNEXPECTED_ATTEMPTS = 8
 
 
 class SlackSender(Messages):
@@ -93,7 +97,10 @@ class SlackSender(Messages):
             log.exception("outbox %s (%s) raised", job.key, job.kind)
             # It may have raised after posting: the next attempt looks before posting again.
             detail = f"ambiguous:{type(error).__name__}: {error}"[:500]
-            self._failed(job, detail, None, give_up=False)
+            set_aside = job.attempts + 1 >= UNEXPECTED_ATTEMPTS
+            if set_aside:
+                log.error("outbox %s set aside after %d attempts", job.key, job.attempts + 1)
+            self._failed(job, detail, None, give_up=set_aside)
             return 0
         with self.runtime.sessions.begin() as session:
             now = self.runtime.now()
