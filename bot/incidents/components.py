@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.db.models import Component, ComponentGroup
 from bot.db.state import bump_version
 from bot.errors import InvalidInput, NotFound
-from bot.incidents.access import Actor
+from bot.incidents.access import FLARE_ACTOR, Actor
 from bot.incidents.levels import (
     Hold,
     LevelChange,
@@ -62,6 +62,9 @@ def sync_components(session: Session, settings: Settings, now: datetime) -> None
             component.hidden = True
     session.flush()
     bump_version(session, now)
+    # Every start checks the page against the rule (after an upgrade, a restore, a crash).
+    levels = recompute(session, now, actor=FLARE_ACTOR, cause="levels checked at start")
+    announce(session, levels, now)
 
 
 @dataclass(frozen=True)

@@ -63,15 +63,16 @@ def close_promise(session: Session, incident: Incident, now: datetime) -> None:
 
 
 def record_promise(session: Session, incident: Incident, due: datetime, now: datetime) -> None:
-    """Record the promise just published. Two updates in the same instant promise the same
-    time: the one promise stands (reopened), rather than a duplicate."""
+    """Record the promise just published. A new update makes a new promise, even to the same
+    time as one already kept (each is counted); two updates in the same instant leave one
+    promise, the later one's."""
     existing = session.scalars(
-        select(Promise).where(Promise.incident_id == incident.id, Promise.due_at == due)
+        select(Promise).where(Promise.incident_id == incident.id, Promise.made_at == now)
     ).one_or_none()
     if existing is None:
         session.add(Promise(incident_id=incident.id, made_at=now, due_at=due))
     else:
-        existing.made_at, existing.fulfilled_at, existing.kept = now, None, None
+        existing.due_at, existing.fulfilled_at, existing.kept = due, None, None
 
 
 def expire_promises(session: Session, now: datetime) -> int:

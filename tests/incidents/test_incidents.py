@@ -23,7 +23,7 @@ from bot.incidents import CLI
 from bot.runtime import Runtime
 from bot.text.hygiene import HygieneBlocked
 from bot.text.status import ComponentStatus, EventKind, IncidentStatus, Severity
-from tests.conftest import Clock, with_settings
+from tests.conftest import START, Clock, with_settings
 from tests.support.factories import make_incident, responder
 
 PARTIAL = ComponentStatus.PARTIAL_OUTAGE
@@ -634,3 +634,27 @@ def test_incidents_maintenance_text_gets_the_public_hygiene_check(runtime: Runti
         schedule("Database upgrade", "We think the vendor broke replication.")
     schedule("Database upgrade", "Writes may be delayed for a few minutes.")
     schedule("Upgrade of db-prod-3", force=True)  # published anyway, as the author chose
+
+
+def test_incidents_a_kept_promise_stays_kept_when_the_next_update_promises_the_same_time(
+    runtime: Runtime, clock: Clock
+):
+    """14:00 promises 14:30; an on-time update at 14:10 promises 14:30 again (next in 20 m);
+    14:30 passes with nothing: one promise kept, one broken (it once read "0/1")."""
+    with runtime.sessions.begin() as session:
+        incident = make_incident(
+            session, runtime.settings, clock(), severity=Severity.SEV3, public=True
+        )
+        assert incident.next_update_due == START + timedelta(minutes=30)
+        svc.publish_update(
+            session,
+            runtime.settings,
+            incident,
+            message="Still investigating.",
+            actor=responder("U1"),
+            now=clock.advance(minutes=10),
+            next_in=timedelta(minutes=20),
+        )
+        assert incident.next_update_due == START + timedelta(minutes=30)
+        svc.expire_promises(session, clock.advance(minutes=21))
+        assert str(svc.promise_record(session, incident)) == "1/2 updates on time"

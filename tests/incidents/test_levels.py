@@ -310,31 +310,30 @@ def test_levels_two_transactions_changing_holders_at_once_agree_with_the_rule(
     commits second recomputes with the first's holders (the component row is locked)."""
     import threading
 
+    def resolve(start: threading.Barrier, errors: list[BaseException]) -> None:
+        try:
+            start.wait()
+            with runtime.sessions.begin() as session:
+                incident = svc.get_incident(session, 1, for_update=True)
+                svc.resolve(session, runtime.settings, incident, actor=ALICE, now=clock())
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    def by_hand(start: threading.Barrier, errors: list[BaseException]) -> None:
+        try:
+            start.wait()
+            with runtime.sessions.begin() as session:
+                svc.set_manual_level(session, key="api", level=MAJOR, actor=ALICE, now=clock())
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
     for round_ in range(8):
         _reset(runtime, clock)
         with runtime.sessions.begin() as session:
             _declare_public(session, runtime, clock(), {"api": PARTIAL})
         start = threading.Barrier(2)
         errors: list[BaseException] = []
-
-        def resolve() -> None:
-            try:
-                start.wait()
-                with runtime.sessions.begin() as session:
-                    incident = svc.get_incident(session, 1, for_update=True)
-                    svc.resolve(session, runtime.settings, incident, actor=ALICE, now=clock())
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-
-        def by_hand() -> None:
-            try:
-                start.wait()
-                with runtime.sessions.begin() as session:
-                    svc.set_manual_level(session, key="api", level=MAJOR, actor=ALICE, now=clock())
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-
-        threads = [threading.Thread(target=resolve), threading.Thread(target=by_hand)]
+        threads = [threading.Thread(target=run, args=(start, errors)) for run in (resolve, by_hand)]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -81,8 +81,8 @@ def test_public_replays_a_component_removed_later_does_not_rewrite_history(
     from dataclasses import replace
 
     from bot.db.models import TimelineEvent
-    from bot.text.status import EventKind
     from bot.subscribers.notices import incident_notice
+    from bot.text.status import EventKind
 
     with runtime.sessions.begin() as session:
         incident = make_incident(session, runtime.settings, clock())

@@ -158,10 +158,11 @@ class TimelineEvent(Base):
 
 
 class Promise(Base):
-    """A published "next update by" time, and whether an update came by then."""
+    """A published "next update by" time, and whether an update came by then. One per
+    publishing instant: two updates may promise the same time, and each is counted."""
 
     __tablename__ = "promises"
-    __table_args__ = (UniqueConstraint("incident_id", "due_at"),)
+    __table_args__ = (UniqueConstraint("incident_id", "made_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
