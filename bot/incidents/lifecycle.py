@@ -228,7 +228,10 @@ def mark_internal(
     for promise in session.scalars(
         select(Promise).where(Promise.incident_id == incident.id, Promise.kept.is_(None))
     ):
-        session.delete(promise)
+        if promise.due_at < now:
+            promise.kept = False  # customers saw it pass: broken, whatever happens next
+        else:
+            session.delete(promise)  # a promise nobody will see come due any more
     session.flush()
     released = recompute(
         session,

@@ -170,16 +170,22 @@ class ReplayCache:
 
 
 def replays(
-    session: Session, names: Mapping[str, str], cache: ReplayCache | None = None
+    session: Session,
+    names: Mapping[str, str],
+    cache: ReplayCache | None = None,
+    *,
+    only_open: bool = False,
 ) -> dict[int, Replay]:
-    """Replays of every public incident with a public update; only changed ones are read."""
+    """Replays of every public incident with a public update (or, `only_open`, of the open
+    ones); only incidents with a new public update since the cache saw them are read."""
     cache = cache if cache is not None else ReplayCache()
     names_key = hash(tuple(sorted(names.items())))
+    scope = [*PUBLIC, Incident.status != IncidentStatus.RESOLVED] if only_open else PUBLIC
     latest = dict(
         session.execute(
             select(TimelineEvent.incident_id, func.max(TimelineEvent.id))
             .join(Incident, Incident.id == TimelineEvent.incident_id)
-            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE, *PUBLIC)
+            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE, *scope)
             .group_by(TimelineEvent.incident_id)
         ).all()
     )
@@ -242,17 +248,20 @@ def maintenance_updates(
     return tuple(reversed(out))
 
 
-def page_indicator(
-    session: Session, cache: ReplayCache | None = None
-) -> tuple[str, str, dict[int, Replay]]:
-    """The page's overall indicator, Statuspage's way, and the replays it used: the worst of
-    the visible components' public levels, each open public incident's impact (from the worst
-    level it told customers) and maintenance in progress. The page and every webhook use this
-    one function, so they never disagree."""
-    components = session.execute(
-        select(Component.id, Component.name, Component.status, Component.hidden)
-    ).all()
-    told = replays(session, {c.id: c.name for c in components}, cache)
+def component_names(session: Session) -> dict[str, str]:
+    """Every component's name by id, hidden ones too (history names them)."""
+    return {row.id: row.name for row in session.execute(select(Component.id, Component.name))}
+
+
+def page_indicator(session: Session, told: Mapping[int, Replay] | None = None) -> tuple[str, str]:
+    """The page's overall indicator, Statuspage's way: the worst of the visible components'
+    public levels, each open public incident's impact (from the worst level it told
+    customers) and maintenance in progress. The page and every webhook use this one function,
+    so they never disagree. `told` are replays the caller already has (the page's); without
+    them only the open incidents are replayed (a webhook's cost does not grow with history)."""
+    if told is None:
+        told = replays(session, component_names(session), only_open=True)
+    components = session.execute(select(Component.status, Component.hidden)).all()
     open_ids = session.scalars(
         select(Incident.id).where(Incident.status != IncidentStatus.RESOLVED, *PUBLIC)
     ).all()
@@ -261,5 +270,4 @@ def page_indicator(
         select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS).limit(1)
     )
     levels = (c.status for c in components if not c.hidden)
-    value, description = indicator(levels, impacts, active is not None)
-    return value, description, told
+    return indicator(levels, impacts, active is not None)

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.db.models import Component, Incident, Maintenance, TimelineEvent
 from bot.incidents import (
     PublishedUpdate,
+    component_names,
     incident_name,
     maintenance_updates,
     published_events,
@@ -121,8 +122,7 @@ def incident_notice(session: Session, settings: Settings, event_id: int) -> Noti
     events = published_events(session, incident.id, upto=event.id)
     if not events:
         return None
-    names = {row.id: row.name for row in session.execute(select(Component.id, Component.name))}
-    told = replay_events(events, names)
+    told = replay_events(events, component_names(session))
     components = _components(session, told.touched)
     latest = told.updates[0]
     due = (event.data or {}).get("next_update_due")
@@ -183,5 +183,4 @@ def maintenance_notice(
 
 def page_indicator(session: Session) -> tuple[str, str]:
     """The page's overall indicator now, by the page's own rule (`bot.incidents`)."""
-    value, description, _ = incidents_page_indicator(session)
-    return value, description
+    return incidents_page_indicator(session)

@@ -28,9 +28,11 @@ from bot.db.state import VERSION_KEY
 from bot.incidents import (
     Replay,
     ReplayCache,
+    component_names,
     incident_name,
     maintenance_updates,
     page_indicator,
+    replays,
 )
 from bot.text.scrub import public_text
 from bot.text.status import (
@@ -229,8 +231,9 @@ def load(
             layout.setdefault(f"g:{component.group_id}", group_by_id[component.group_id])
         else:
             layout[f"c:{component.id}"] = component
-    # The indicator by the one rule that webhooks use too; its replays feed the incidents.
-    indicator, description, told = page_indicator(session, cache or ReplayCache())
+    told = replays(session, component_names(session), cache or ReplayCache())
+    # The indicator by the one function webhooks use too, on the replays the page shows.
+    indicator, description = page_indicator(session, told)
     incidents = _incidents(session, by_id, told)
     maintenances = _maintenances(session, {c.key: c for c in components})
     # From public data only: an internal note bumps the version but must not show here.
