@@ -270,3 +270,17 @@ def test_config_bad_monitoring_settings_name_the_key(tmp_path: Path, extra: str,
 def test_config_bad_monitoring_variables_name_the_variable(env: dict[str, str], variable: str):
     with pytest.raises(ConfigError, match=variable):
         load_settings(env)
+
+
+def test_config_passwords_in_a_url_query_are_masked_too():
+    url = "postgresql+psycopg://flare@db/flare?sslmode=require&password=hunter2"
+    assert "hunter2" not in repr(load_settings({"DATABASE_URL": url}))
+
+
+def test_config_own_domains_of_a_country_domain_stop_at_the_company():
+    from bot.config import Settings
+
+    assert Settings(public_url="https://status.acme.co.uk").own_domains == (
+        "status.acme.co.uk",
+        "acme.co.uk",
+    )

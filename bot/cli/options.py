@@ -31,6 +31,8 @@ def split_options(words: Sequence[str], flags: dict[str, bool]) -> tuple[dict[st
                     raise UsageError(f"{name} needs a value.", grammar.usage())
                 options[name] = value
             else:
+                if eq:  # "--force=false" must not quietly mean "force"
+                    raise UsageError(f"{name} takes no value.", grammar.usage())
                 options[name] = "1"
             continue
         rest.append(word)

@@ -25,9 +25,8 @@ def cli(settings: Settings, action: str, target: str | None) -> int:
                     )
                     if s.disabled_reason:
                         extra += f"  ({s.disabled_reason})"
-                    print(
-                        f"{s.id}\t{s.public_id}\t{s.kind}\t{status_of(s)}\t{scope}\t{s.address}{extra}"
-                    )
+                    line = f"{s.id}\t{s.public_id}\t{s.kind}\t{status_of(s)}\t{scope}\t{s.address}"
+                    print(_printable(line + extra))
                 print(f"{len(subscribers)} subscriber(s).")
             return 0
         if action == "remove":
@@ -39,7 +38,7 @@ def cli(settings: Settings, action: str, target: str | None) -> int:
                 if removed is None:
                     print(f"No subscriber matches {target!r}.")
                     return 1
-                print(f"Removed {label(removed, mask=False)}.")
+                print(_printable(f"Removed {label(removed, mask=False)}."))
             return 0
         print(f"flare subscribers: unknown action {action!r} (list, remove).")
         return 2
@@ -52,3 +51,8 @@ def register(sub: Subparsers) -> None:
     subs.add_argument("action", choices=["list", "remove"])
     subs.add_argument("target", nargs="?")
     subs.set_defaults(run=lambda s, a: cli(s, a.action, a.target))
+
+
+def _printable(text: str) -> str:
+    """What subscribers typed, safe for a terminal: control characters shown escaped."""
+    return "".join(c if c == "\t" or c.isprintable() else repr(c)[1:-1] for c in text)

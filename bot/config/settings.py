@@ -13,6 +13,8 @@ from bot.config.values import parse_cadence, redact_url
 from bot.text.status import ComponentStatus
 
 AUTOMATION = ("suggest", "auto", "off")
+# Second-level labels under country domains that no company owns (acme.co.uk, acme.com.au).
+_SECOND = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ltd", "plc", "ne", "or"})
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,9 @@ class Settings:
         acme.com), which public text may name freely."""
         host = self.public_host
         labels = host.split(".")
-        parent = ".".join(labels[-2:]) if len(labels) > 2 else host
+        # status.acme.co.uk → acme.co.uk, not co.uk: a country's second level is no company.
+        keep = 3 if len(labels) > 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND else 2
+        parent = ".".join(labels[-keep:]) if len(labels) > keep else host
         return tuple(dict.fromkeys((host, parent)))
 
     @property

@@ -54,8 +54,12 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+_SECRET_PARAMS = re.compile(r"(?i)((?:^|&)(?:password|passwd|pwd|secret|token|sslpassword)=)[^&]*")
+
+
 def redact_url(url: str | None) -> str | None:
-    """The URL with its password replaced by `***` (user, host, port and path kept)."""
+    """The URL with its password replaced by `***` (user, host, port and path kept), in the
+    user part and in query parameters (`?password=`) alike."""
     if not url:
         return url
     try:
@@ -63,11 +67,11 @@ def redact_url(url: str | None) -> str | None:
         password = parts.password
     except ValueError:
         return "<unparsable URL>"
-    if password is None:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
+    if password is not None:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        parts = parts._replace(netloc=f"{user}:***@{hostport}")
+    return urlunsplit(parts._replace(query=_SECRET_PARAMS.sub(r"\1***", parts.query)))
 
 
 def read_bool(name: str, raw: str) -> bool:

@@ -23,6 +23,7 @@ from bot.text.limits import TITLE_LIMIT, UPDATE_LIMIT, clean_text
 from bot.text.status import IncidentStatus, MaintenanceStatus
 
 MAX_WINDOW = timedelta(days=7)
+MAX_LEAD = timedelta(days=366)
 STARTED = "Scheduled maintenance is currently in progress. We will provide updates as necessary."
 COMPLETED = "The scheduled maintenance has been completed."
 
@@ -54,6 +55,8 @@ def schedule_maintenance(
             check_public_text(settings, text, force=force)
     if duration <= timedelta(0) or duration > MAX_WINDOW:
         raise InvalidInput("A maintenance window lasts between a minute and seven days.")
+    if starts_at > now + MAX_LEAD:
+        raise InvalidInput("Schedule maintenance at most a year ahead.")
     if starts_at + duration <= now:
         raise InvalidInput("That window is already over; give a start in the future.")
     known = components_by_key(session)

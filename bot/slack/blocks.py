@@ -16,6 +16,8 @@ from bot.text.status import LEVEL_LABELS, ComponentStatus, IncidentStatus, Sever
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
+# A thread post carries a whole note (10,000 characters); Slack takes up to 40,000.
+THREAD_POST_LIMIT = 12_000
 STYLE = SlackStyle()
 NOT_AFFECTED = "unaffected"
 # Modal block ids (the action id inside each input is "value").
@@ -117,7 +119,7 @@ def event_post(event: TimelineEvent, number: int) -> str:
         line = ":memo: " + line
     elif event.kind == "public_update":
         line = ":loudspeaker: " + line
-    return clip(f"INC-{number} · {line}", 3900)
+    return clip(f"INC-{number} · {line}", THREAD_POST_LIMIT)
 
 
 def role_dm(number: int, title: str, role: str, due: datetime | None) -> str:

@@ -15,6 +15,8 @@ from bot.config import Settings
 from bot.incidents import Actor, actor_for
 
 CACHE_SECONDS = 300.0
+# While Slack cannot be asked, the last list read is used for at most this long.
+STALE_SECONDS = 3600.0
 LOOKUP_TIMEOUT = 1
 
 
@@ -52,8 +54,9 @@ class ResponderDirectory:
             response = self.client.usergroups_users_list(usergroup=self.group)
             members = tuple(str(u) for u in response.get("users") or [])
         except (SlackApiError, OSError) as error:
-            with self._lock:
-                stale = self._members  # stale beats refusing everyone
+            with self._lock:  # a recent list beats refusing everyone; an old one is not trusted
+                recent = self._monotonic() - self._fetched < STALE_SECONDS
+                stale = self._members if recent else None
             if stale is not None:
                 return actor_for(self.settings, user, group_members=stale)
             why = (

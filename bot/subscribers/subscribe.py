@@ -42,7 +42,7 @@ ADDRESS_LIMIT = 3  # confirmation requests per address per window
 LIMIT_WINDOW = timedelta(hours=1)
 EMAIL_LIMIT = 254
 _EMAIL = re.compile(
-    r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+    r"^[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )  # noqa: E501
 
 
@@ -208,7 +208,10 @@ def confirm(session: Session, settings: Settings, token: str, now: datetime) -> 
     try:
         keys = known_components(session, subject.get("c") or [])
     except InvalidInput:  # a component removed since: keep the ones that still exist
-        keys = [k for k in subject.get("c") or [] if k in _all_keys(session)]
+        chosen = list(subject.get("c") or [])
+        # Every chosen one removed: keep the choice (they hear of nothing) rather than an
+        # empty list, which would mean every component.
+        keys = [k for k in chosen if k in _all_keys(session)] or chosen
     subscriber.component_keys = keys
     subscriber.confirmed_at = subscriber.confirmed_at or now
     subscriber.disabled_at = None

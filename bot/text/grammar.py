@@ -156,11 +156,11 @@ def parse_time(word: str) -> datetime | None:
         value = value[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            return None
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # "0001-01-01T00:00+01:00" overflows into year 0
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)
 
 
 def parse(text: str, component_keys: Collection[str] = ()) -> Command:

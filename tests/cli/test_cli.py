@@ -259,3 +259,11 @@ def test_cli_from_another_directory_never_hides_the_pages_components(
     assert "[API operational→partial_outage]" in shown  # api= was a component, not text
     page = flare("incident", "component", "api", "major", cwd=elsewhere, env=cli_env)
     assert page.returncode == 0 and "API" in page.stdout
+
+
+def test_cli_a_flag_given_a_value_is_refused_not_taken_as_set():
+    from bot.cli.options import split_options
+    from bot.errors import UsageError
+
+    with pytest.raises(UsageError, match="--force takes no value"):
+        split_options(["update", "1", "--force=false", "text"], {"--force": False})

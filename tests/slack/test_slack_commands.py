@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -177,3 +178,19 @@ def test_slack_component_set_by_hand_is_told_in_incidents_and_names_what_holds_i
     slack.flush()
     told = [m.text for m in slack.channel() if "Webhooks" in m.text and m.thread_ts is None]
     assert len(told) == 2 and "Partial outage" in told[-1]
+
+
+def test_slack_responder_group_read_long_ago_is_not_trusted_while_slack_fails(slack: Slack):
+    from bot.slack.responders import STALE_SECONDS, ResponderDirectory
+
+    now = [0.0]
+    slack.fake.usergroups["S0ONCALL1"] = [CAROL]
+    settings = replace(slack.runtime.settings, responders=("S0ONCALL1",))
+    directory = ResponderDirectory(settings, monotonic=lambda: now[0])
+    assert directory.actor(CAROL).responder
+    slack.fake.server_error("usergroups.users.list", times=5)
+    now[0] = 600.0  # the cache is old, Slack fails: the last list still serves a while
+    assert directory.actor(CAROL).responder
+    now[0] = STALE_SECONDS + 1.0  # too old to trust for a decision about who may publish
+    refused = directory.actor(CAROL)
+    assert not refused.responder and "could not reach Slack" in refused.why_not

@@ -374,3 +374,27 @@ def test_subscribers_removed_before_delivery_get_nothing(
     assert smtp.mailbox.messages == []
     [row] = rows(rt, "mail.update")
     assert row.sent_at is not None  # settled, not retried forever
+
+
+def test_subscribers_a_choice_whose_components_were_all_removed_stays_a_choice(
+    runtime: Runtime, clock: Clock
+):
+    """Confirming after every chosen component left the config must not subscribe to all."""
+    from dataclasses import replace
+
+    from bot import incidents as svc
+
+    settings = replace(runtime.settings, smtp_url="smtp://mail.test:25", secret_key="k" * 32)
+    with runtime.sessions.begin() as session:
+        subscribers.subscribe(
+            session, settings, now=clock(), email="ana@example.com", components=["webhooks"]
+        )
+        [row] = session.scalars(select(Subscriber)).all()
+        link = subscribers.confirm_url(settings, b"k" * 32, row, ["webhooks"], clock())
+    smaller = replace(settings, components=[c for c in settings.components if c.key != "webhooks"])
+    with runtime.sessions.begin() as session:
+        svc.sync_components(session, smaller, clock())
+    with runtime.sessions.begin() as session:
+        token = link.rsplit("/", 1)[1]
+        confirmed = subscribers.confirm(session, smaller, token, clock())
+        assert confirmed.component_keys == ["webhooks"]

@@ -170,3 +170,19 @@ def test_webhooks_signature_timestamp_is_ascii_digits_only(stamp: str):
     header = signature(b"s", b"{}", 123).replace("t=123", f"t={stamp}")
     assert not verify_signature(b"s", b"{}", header, now=123)
     assert verify_signature(b"s", b"{}", signature(b"s", b"{}", 123), now=123)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::7f00:1", "2002:7f00:1::1", "::7f00:1", "fec0::1", "::ffff:10.0.0.1", "2002:a00:1::"],
+)
+def test_webhooks_private_addresses_inside_ipv6_forms_are_private(address: str):
+    from bot.subscribers.webhooks import _is_private
+
+    assert _is_private(address)
+
+
+def test_webhooks_public_addresses_stay_public():
+    from bot.subscribers.webhooks import _is_private
+
+    assert not _is_private("2606:4700:4700::1111") and not _is_private("8.8.8.8")

@@ -139,3 +139,9 @@ def test_grammar_every_spec_subcommand_has_usage():
         "snooze",
         "maintenance",
     }
+
+
+def test_grammar_times_that_overflow_are_refused_with_the_usage():
+    for word in ("0001-01-01T00:00+01:00", "9999-12-31T23:59:59-05:00"):
+        with pytest.raises(UsageError, match="not a UTC time"):
+            parse(f"maintenance {word} 2h api Upgrade", KEYS)
