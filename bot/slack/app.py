@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
-from bot.slack import blocks
+from bot.slack import blocks, modals
 from bot.slack.ids import BUTTONS, MODALS
 from bot.slack.listeners.buttons import run_button
 from bot.slack.listeners.commands import run_command
@@ -103,7 +103,7 @@ def build_app(
     def on_view(ack: Any, body: dict[str, Any]) -> None:
         outcome = guarded(run_view, body)
         if outcome.body and "response_action" not in outcome.body:
-            ack(response_action="update", view=blocks.result_view("Not done", FAILED))
+            ack(response_action="update", view=modals.result_view("Not done", FAILED))
             return
         ack(**(outcome.body or {}))
 

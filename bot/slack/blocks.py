@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.commands import describe_event
-from bot.config import Settings
 from bot.db.models import TimelineEvent
 from bot.slack.ids import SlackId
 from bot.slack.style import SlackStyle, date_token, escape
 from bot.text.hygiene import Finding
-from bot.text.status import LEVEL_LABELS, ComponentStatus, IncidentStatus, Severity
+from bot.text.status import LEVEL_LABELS, ComponentStatus
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
@@ -216,187 +215,3 @@ def hygiene_reply(
         {"type": "actions", "block_id": "hygiene", "elements": elements},
     ]
     return ephemeral("Not published: hygiene findings. " + advice, blocks)
-
-
-# --- modals --------------------------------------------------------------------------------
-
-
-def _option(text: str, value: str) -> Block:
-    return {"text": plain(text), "value": value}
-
-
-def _input(
-    block_id: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": {**element, "action_id": "value"},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 150)
-    return block
-
-
-def _text_input(
-    initial: str | None = None, *, multiline: bool = False, max_length: int = 3000
-) -> Block:
-    element: Block = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
-    if initial:
-        element["initial_value"] = initial[:max_length]
-    return element
-
-
-def _select(options: Sequence[Block], initial: str | None) -> Block:
-    element: Block = {"type": "static_select", "options": list(options)}
-    chosen = [o for o in options if o["value"] == initial]
-    if chosen:
-        element["initial_option"] = chosen[0]
-    return element
-
-
-def _force_block() -> Block:
-    return _input(
-        B_FORCE,
-        "Hygiene",
-        {
-            "type": "checkboxes",
-            "options": [_option("Publish anyway, even with hygiene findings", "force")],
-        },
-        optional=True,
-    )
-
-
-def _modal(callback: SlackId, title: str, submit: str, blocks: list[Block], meta: str) -> Block:
-    return {
-        "type": "modal",
-        "callback_id": callback.value,
-        "title": plain(title, 24),
-        "submit": plain(submit, 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": meta,
-        "blocks": blocks,
-    }
-
-
-def declare_modal(settings: Settings) -> Block:
-    severities = [_option(s.value.upper(), s.value) for s in Severity]
-    blocks: list[Block] = [
-        _input(B_TITLE, "Title (internal)", _text_input(max_length=200)),
-        _input(B_SEVERITY, "Severity", _select(severities, Severity.SEV3.value)),
-    ]
-    if settings.components:
-        components = [_option(c.name, c.key) for c in settings.components]
-        blocks.append(
-            _input(
-                B_COMPONENTS,
-                "Affected components",
-                {"type": "multi_static_select", "options": components},
-                optional=True,
-                hint="Set on the page with the first public message.",
-            )
-        )
-        levels = [_option(LEVEL_LABELS[s], s.value) for s in LEVEL_LABELS]
-        blocks.append(
-            _input(
-                B_LEVEL,
-                "Their level",
-                _select(levels, ComponentStatus.PARTIAL_OUTAGE.value),
-                optional=True,
-            )
-        )
-    blocks += [
-        _input(
-            B_COMMANDER,
-            "Commander",
-            {"type": "users_select"},
-            optional=True,
-            hint="You, if nobody is chosen.",
-        ),
-        _input(B_OWNER, "Public-page owner", {"type": "users_select"}, optional=True),
-        _input(B_PUBLIC_TITLE, "Public title", _text_input(max_length=200), optional=True),
-        _input(
-            B_MESSAGE,
-            "First public message",
-            _text_input(multiline=True),
-            optional=True,
-            hint="Leave empty to stay off the public page for now.",
-        ),
-        _force_block(),
-    ]
-    return _modal(SlackId.DECLARE_MODAL, "Declare incident", "Declare", blocks, "")
-
-
-def update_modal(
-    *,
-    number: int,
-    title: str,
-    status: IncidentStatus,
-    public_title: str | None,
-    components: Sequence[tuple[str, str]],
-    levels: Mapping[str, ComponentStatus],
-    cadence: timedelta,
-    message: str | None = None,
-) -> Block:
-    statuses = [_option(s.value.capitalize(), s.value) for s in IncidentStatus]
-    level_options = [_option("Not affected", NOT_AFFECTED)] + [
-        _option(LEVEL_LABELS[s], s.value) for s in LEVEL_LABELS
-    ]
-    minutes = int(cadence.total_seconds() // 60)
-    steps = sorted({m for m in (5, 10, 15, 20, 30, 45, 60, 90, 120) if m < minutes} | {minutes})
-    next_options = [_option(f"{m} minutes", str(m)) for m in steps]
-    blocks: list[Block] = [
-        context(f"*INC-{number}* {STYLE.text(title)}"),
-        _input(B_STATUS, "Status", _select(statuses, status.value)),
-    ]
-    for key, name in components:
-        current = levels.get(key)
-        blocks.append(
-            _input(
-                f"{COMPONENT_PREFIX}{key}",
-                name,
-                _select(level_options, current.value if current else NOT_AFFECTED),
-                optional=True,
-            )
-        )
-    blocks += [
-        _input(B_MESSAGE, "Message to customers", _text_input(message, multiline=True)),
-        _input(B_NEXT_IN, "Next update in", _select(next_options, str(minutes)), optional=True),
-        _input(
-            B_PUBLIC_TITLE,
-            "Public title",
-            _text_input(public_title, max_length=200),
-            optional=True,
-        ),
-        _force_block(),
-    ]
-    return _modal(SlackId.UPDATE_MODAL, "Post public update", "Publish", blocks, str(number))
-
-
-def note_modal(number: int, title: str) -> Block:
-    blocks = [
-        context(f"*INC-{number}* {STYLE.text(title)} — internal, never public"),
-        _input(B_NOTE, "Note", _text_input(multiline=True)),
-    ]
-    return _modal(SlackId.NOTE_MODAL, "Add note", "Add", blocks, str(number))
-
-
-def resolve_modal(number: int, title: str, default: str) -> Block:
-    blocks = [
-        context(f"*INC-{number}* {STYLE.text(title)}"),
-        _input(B_MESSAGE, "Resolved message to customers", _text_input(default, multiline=True)),
-        _force_block(),
-    ]
-    return _modal(SlackId.RESOLVE_MODAL, "Resolve incident", "Resolve", blocks, str(number))
-
-
-def result_view(title: str, text: str) -> Block:
-    """What a submitted modal turns into: the outcome, then a Close button."""
-    return {
-        "type": "modal",
-        "title": plain(title, 24),
-        "close": plain("Close", 24),
-        "blocks": [section(text)],
-    }

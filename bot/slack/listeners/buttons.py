@@ -12,7 +12,7 @@ from bot.db.engine import read_only
 from bot.errors import FlareError, InvalidInput
 from bot.incidents import Actor
 from bot.runtime import Runtime
-from bot.slack import blocks, dedupe
+from bot.slack import dedupe, modals
 from bot.slack.ids import SlackId
 from bot.slack.listeners.forms import number_of, update_modal_for
 from bot.slack.listeners.replies import STYLE, Ack, error_text, once, respond, respond_now
@@ -29,7 +29,7 @@ def run_button(runtime: Runtime, directory: ResponderDirectory, body: dict[str, 
     user = str((body.get("user") or {}).get("id") or "")
     try:
         if action == SlackId.DECLARE_OPEN:
-            return Ack(modal=blocks.declare_modal(runtime.settings))
+            return Ack(modal=modals.declare_modal(runtime.settings))
         if action == SlackId.EDIT_UPDATE:
             return Ack(modal=_edit_modal(runtime, str(body["actions"][0]["value"])))
         if action == SlackId.PUBLISH_ANYWAY:
@@ -41,9 +41,9 @@ def run_button(runtime: Runtime, directory: ResponderDirectory, body: dict[str, 
             incident = svc.get_incident(session, number)
             title = incident.title
         if action == SlackId.ADD_NOTE:
-            return Ack(modal=blocks.note_modal(number, title))
+            return Ack(modal=modals.note_modal(number, title))
         if action == SlackId.RESOLVE:
-            return Ack(modal=blocks.resolve_modal(number, title, svc.DEFAULT_RESOLVED))
+            return Ack(modal=modals.resolve_modal(number, title, svc.DEFAULT_RESOLVED))
         if action == SlackId.NOTHING_NEW:
             return _nothing_new(runtime, directory.actor(user), body, number)
         if action == SlackId.SNOOZE:

@@ -11,7 +11,7 @@ from typing import Any
 from bot.commands import checks_responder, execute
 from bot.errors import FlareError, UsageError
 from bot.runtime import Runtime
-from bot.slack import blocks, dedupe
+from bot.slack import blocks, dedupe, modals
 from bot.slack.listeners.replies import STYLE, Ack, error_text
 from bot.slack.responders import ResponderDirectory
 from bot.text.grammar import parse, usage
@@ -35,7 +35,7 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
     if sub == "help":
         return Ack(blocks.ephemeral(usage(command.text)))
     if sub == "declare" and not command.text:
-        return Ack(blocks.ephemeral("Opening the declare form…"), blocks.declare_modal(settings))
+        return Ack(blocks.ephemeral("Opening the declare form…"), modals.declare_modal(settings))
     now = runtime.now()
     try:
         actor = directory.actor(user, needed=checks_responder(sub))

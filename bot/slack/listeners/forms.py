@@ -10,7 +10,7 @@ from bot import incidents as svc
 from bot.db.engine import read_only
 from bot.errors import InvalidInput
 from bot.runtime import Runtime
-from bot.slack import blocks
+from bot.slack import modals
 from bot.text.durations import parse_count
 from bot.text.status import ComponentStatus, IncidentStatus
 
@@ -63,7 +63,7 @@ def update_modal_for(
         visible = [(c.key, c.name) for c in svc.components_by_key(session).values()]
         order = {c.key: i for i, c in enumerate(runtime.settings.components)}
         visible.sort(key=lambda kv: order.get(kv[0], 999))
-        return blocks.update_modal(
+        return modals.update_modal(
             number=incident.number,
             title=incident.title,
             status=status or incident.status,

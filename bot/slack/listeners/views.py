@@ -14,7 +14,7 @@ from bot.db.models import Incident
 from bot.errors import FlareError, InvalidInput
 from bot.incidents import Actor
 from bot.runtime import Runtime
-from bot.slack import blocks, dedupe
+from bot.slack import blocks, dedupe, modals
 from bot.slack.ids import SlackId
 from bot.slack.listeners.forms import multi, selected, text_value, user_value, values_of
 from bot.slack.listeners.replies import Ack, findings_text
@@ -90,7 +90,7 @@ def _errors(errors: dict[str, str]) -> Ack:
 
 
 def _result(title: str, text: str) -> Ack:
-    return Ack({"response_action": "update", "view": blocks.result_view(title, text)})
+    return Ack({"response_action": "update", "view": modals.result_view(title, text)})
 
 
 def _declare(
