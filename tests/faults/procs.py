@@ -213,11 +213,11 @@ class Cluster:
 
     def post_signed(self, web: Proc, body: str, timeout: float = 10) -> tuple[int, bytes]:
         ts = str(int(time.time()))
+        signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+        assert signature is not None
         headers = {
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                timestamp=ts, body=body
-            ),
+            "X-Slack-Signature": signature,
             "Content-Type": "application/x-www-form-urlencoded",
         }
         request = urllib.request.Request(

@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,11 @@ from bot.db.models import Incident, TimelineEvent
 from tests.faults.procs import USERS, Cluster, Reply
 
 DECLARED = re.compile(r"Declared INC-(\d+)")
+
+
+def _contains(expected: str) -> Callable[[str], bool]:
+    """An answer check that keeps its own copy of the expected text (a loop's lambda would not)."""
+    return lambda answer: expected in answer
 
 
 @dataclass
@@ -74,7 +80,7 @@ class Script:
             self.number = int(match.group(1))
             for text, user, expect in self.steps(self.number):
                 reply = cluster.command(
-                    text, user=user, deadline=deadline, accept=lambda a, e=expect: e in a
+                    text, user=user, deadline=deadline, accept=_contains(expect)
                 )
                 self.acked.append(reply)
                 time.sleep(self.pause)

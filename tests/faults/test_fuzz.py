@@ -99,6 +99,7 @@ def signed(body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
     signature = SignatureVerifier(SECRET).generate_signature(
         timestamp=ts, body=body.decode("utf-8", "replace")
     )
+    assert signature is not None
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
@@ -108,7 +109,7 @@ def check(response: Any) -> None:
 
 
 junk_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200
+    alphabet=st.characters(exclude_categories=["Cs"]), max_size=200
 )  # any unicode, incl. control characters and RTL marks
 hostile = st.sampled_from(
     [

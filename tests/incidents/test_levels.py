@@ -208,7 +208,7 @@ def _reset(runtime: Runtime, clock: Clock) -> None:
         svc.sync_components(session, runtime.settings, clock())
 
 
-def _apply(runtime: Runtime, clock: Clock, model: Model, step: tuple) -> None:  # type: ignore[type-arg]
+def _apply(runtime: Runtime, clock: Clock, model: Model, step: tuple) -> None:
     now = clock.advance(seconds=30)
     open_numbers = sorted(model.incidents)
     with runtime.sessions.begin() as session:
@@ -292,7 +292,7 @@ def _surfaces(runtime: Runtime, clock: Clock) -> dict[str, dict[str, str]]:
 def test_levels_every_surface_shows_the_worst_holding_level_at_every_step(
     runtime: Runtime,
     clock: Clock,
-    sequence: list[tuple],  # type: ignore[type-arg]
+    sequence: list[tuple],
 ):
     _reset(runtime, clock)
     model = Model()

@@ -118,11 +118,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "maintenance": ("maintenance 2026-12-01T02:00Z 2h api DB upgrade", "responder"),
 }
 
+
+def _command(text: str) -> Callable[[Slack, str], Any]:
+    """A slash command entry that keeps its own text (a lambda in the loop would share one)."""
+    return lambda slack, user: slack.command(text, user=user)
+
+
 ENTRIES = [
-    *(
-        Entry(f"/incident {name}", rule, lambda s, u, text=text: s.command(text, user=u))
-        for name, (text, rule) in COMMANDS.items()
-    ),
+    *(Entry(f"/incident {name}", rule, _command(text)) for name, (text, rule) in COMMANDS.items()),
     # Buttons that only open a form: the form's submission is what is checked.
     Entry("button declare_open", "anyone", lambda s, u: s.click("declare_open", "board", user=u)),
     Entry("button post_update", "anyone", lambda s, u: s.click("post_update", "1", user=u)),

@@ -119,6 +119,7 @@ def test_slack_reminder_dm_then_escalation_in_the_thread(slack: Slack):
     slack.flush(board=False)
     reminder = [m for m in slack.dms(BOB) if m.text.endswith(": public update due")]
     assert len(reminder) == 1
+    assert reminder[0].blocks is not None
     ids = [e["action_id"] for e in reminder[0].blocks[1]["elements"]]
     assert ids == ["post_update", "nothing_new", "snooze"]
     slack.clock.advance(minutes=5)

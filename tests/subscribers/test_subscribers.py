@@ -391,7 +391,9 @@ def test_subscribers_a_choice_whose_components_were_all_removed_stays_a_choice(
         )
         [row] = session.scalars(select(Subscriber)).all()
         link = subscribers.confirm_url(settings, b"k" * 32, row, ["webhooks"], clock())
-    smaller = replace(settings, components=[c for c in settings.components if c.key != "webhooks"])
+    smaller = replace(
+        settings, components=tuple(c for c in settings.components if c.key != "webhooks")
+    )
     with runtime.sessions.begin() as session:
         svc.sync_components(session, smaller, clock())
     with runtime.sessions.begin() as session:

@@ -41,7 +41,7 @@ def no_outside_calls_in_transactions(monkeypatch: pytest.MonkeyPatch) -> Iterato
     def open_transactions() -> set[int]:
         if not hasattr(local, "open"):
             local.open = set()
-        return local.open  # type: ignore[no-any-return]
+        return local.open
 
     def holders() -> list[set[int]]:
         """This thread's open transactions, then those of the threads that started it."""

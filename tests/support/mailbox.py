@@ -176,7 +176,7 @@ def start_receiver(
         def note(sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
             state.server_names.append(name)
 
-        tls.sni_callback = note  # type: ignore[assignment]
+        tls.sni_callback = note
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -159,7 +159,16 @@ def seed(runtime: Runtime, clock: Clock) -> Scenario:
         public_ids = [i.public_id for i in found if i] + [m.public_id for m in windows if m]
         due = found[0].next_update_due if found[0] else None
     assert due is not None
-    return Scenario(*public_ids, promise=due.strftime("%H:%M UTC"))  # type: ignore[arg-type]
+    open_id, resolved_id, internal_id, unpublished_id, active_id, upcoming_id = public_ids
+    return Scenario(
+        open_id,
+        resolved_id,
+        internal_id,
+        unpublished_id,
+        active_id,
+        upcoming_id,
+        promise=due.strftime("%H:%M UTC"),
+    )
 
 
 def client(runtime: Runtime) -> tuple[Starlette, TestClient]:

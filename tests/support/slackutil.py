@@ -40,6 +40,7 @@ CAROL = "U0CAROL01"
 def sign(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert signature is not None
     return {
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": signature,
@@ -84,7 +85,9 @@ class Slack:
     def reconfigure(self, **changes: Any) -> None:
         """The same database and fake with other settings (responders, …)."""
         self.runtime = with_settings(self.runtime, **changes)
-        self.http.app.router.routes[:] = slack_http.routes(self.runtime)
+        app = self.http.app
+        assert isinstance(app, Starlette)
+        app.router.routes[:] = slack_http.routes(self.runtime)
         self.sender = SlackSender(self.runtime, post_interval=0)
 
     # --- requests -----------------------------------------------------------------------

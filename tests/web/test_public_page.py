@@ -159,10 +159,10 @@ def test_public_every_user_field_is_escaped(runtime: Runtime, clock: Clock) -> N
         assert response.json()["incidents"][0]["name"] == f"Title {XSS}", path  # kept verbatim
 
 
-class _CountingTuple(tuple):  # type: ignore[type-arg]
+class _CountingTuple(tuple):
     scans = 0
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         type(self).scans += 1
         return super().__iter__()
 

@@ -103,7 +103,8 @@ def test_public_replays_a_component_removed_later_does_not_rewrite_history(
     before = _load(runtime, clock, None).find(public_id)
     assert before is not None and before.name == "Major outage: API, Webhooks"
     smaller = replace(
-        runtime.settings, components=[c for c in runtime.settings.components if c.key != "webhooks"]
+        runtime.settings,
+        components=tuple(c for c in runtime.settings.components if c.key != "webhooks"),
     )
     with runtime.sessions.begin() as session:
         svc.sync_components(session, smaller, clock())
