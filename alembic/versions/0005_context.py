@@ -18,8 +18,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("service", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.String(length=100), nullable=False),
+        sa.Column("environment", sa.String(length=50), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=True),
+        sa.Column("actor", sa.String(length=100), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_changes")),
+    )
+    op.create_index("ix_changes_at", "changes", ["at"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_changes_at", table_name="changes")
+    op.drop_table("changes")

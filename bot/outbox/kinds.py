@@ -15,6 +15,9 @@ SLACK_COMPONENT = "slack.component"  # a public level change not told in an inci
 # Queued (by the Slack drain) with each thread post that changes what the root shows,
 # under the incident's ordering key, so it goes after the posts before it.
 SLACK_ROOT = "slack.root"
+# Text rendered when queued (the dashboard's posts): into an incident's thread, or top-level.
+SLACK_THREAD_TEXT = "slack.thread_text"
+SLACK_CHANNEL_TEXT = "slack.channel_text"
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -24,6 +27,8 @@ SLACK_KINDS = (
     SLACK_RESPOND,
     SLACK_COMPONENT,
     SLACK_ROOT,
+    SLACK_THREAD_TEXT,
+    SLACK_CHANNEL_TEXT,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker
