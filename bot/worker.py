@@ -111,6 +111,7 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
         sender = SlackSender(runtime)
         jobs.append(("slack-drain", sender.drain, DRAIN_INTERVAL.total_seconds()))
         jobs.append(("board", sender.refresh_board, 1.0))
+        jobs.append(("oncall-group", sender.read_oncall_group, 30.0))
     from bot.subscribers import drain
 
     # Subscriber mail (when FLARE_SMTP_URL is set) and webhooks, in their own job.

@@ -14,16 +14,30 @@ from bot.context.changes import (
     record_change,
     report_from_json,
 )
+from bot.context.oncall import (
+    OnCall,
+    claim_group_read,
+    last_handoff,
+    on_call,
+    rotation_on_call,
+    store_group,
+)
 
 __all__ = [
     "WINDOW",
     "ChangeReport",
+    "OnCall",
     "changes_before",
+    "claim_group_read",
     "changes_between",
     "check_report",
     "count_between",
     "describe_change",
     "describe_changes",
+    "last_handoff",
+    "on_call",
     "record_change",
     "report_from_json",
+    "rotation_on_call",
+    "store_group",
 ]

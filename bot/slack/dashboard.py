@@ -3,18 +3,23 @@ changes a new incident's thread opens with. Registered in `board.SECTIONS` at im
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import context
 from bot.config import Settings
 from bot.db.models import Incident
 from bot.outbox import kinds
+from bot.runtime import Runtime
 from bot.slack.board import SECTIONS, BoardSection
 from bot.slack.style import date_token, escape
 
+log = logging.getLogger("flare.slack.dashboard")
 BOARD_CHANGES = 10  # the newest shown on the board; the rest counted
 
 
@@ -41,7 +46,41 @@ def changes_section(session: Session, settings: Settings, now: datetime) -> Boar
     return BoardSection("Changes in the last 2 h", tuple(lines))
 
 
+def oncall_section(session: Session, settings: Settings, now: datetime) -> BoardSection | None:
+    who = context.on_call(session, settings, now)
+    if who is None or not who.people:
+        return None
+    people = ", ".join(f"<@{p}>" for p in who.people)
+    if who.next_handoff is not None:
+        line = f"{people} — until {date_token(who.next_handoff)} (weekly rotation)"
+    else:
+        assert who.as_of is not None
+        age = f", as read {date_token(who.as_of)}" if who.stale else ""
+        line = f"{people} (user group{age})"
+    return BoardSection("On call", (line,))
+
+
+SECTIONS.append(oncall_section)
 SECTIONS.append(changes_section)
+
+
+def read_oncall_group(runtime: Runtime, client: WebClient) -> bool:
+    """Read the on-call user group's members through Slack, at most every 5 minutes across
+    workers (a claim in the database), outside any transaction; True if it was read."""
+    now = runtime.now()
+    with runtime.sessions.begin() as session:
+        group = context.claim_group_read(session, runtime.settings, now)
+    if group is None:
+        return False
+    try:
+        response = client.usergroups_users_list(usergroup=group)
+        users = [str(u) for u in response.get("users") or []]
+    except (SlackApiError, OSError) as error:  # the last list read stays; retried next slot
+        log.warning("on-call user group not read: %s", error)
+        return False
+    with runtime.sessions.begin() as session:
+        context.store_group(session, group, users, runtime.now())
+    return True
 
 
 def thread_changes(session: Session, incident: Incident) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ USAGE: dict[str, str] = {
     "snooze": "/incident snooze <ref> <minutes>",
     "maintenance": "/incident maintenance <start> <duration> [key,key…] <title>",
     "changes": "/incident changes [2h]",
+    "oncall": "/incident oncall",
 }
 
 DETAILS = {

@@ -118,6 +118,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "maintenance": ("maintenance 2026-12-01T02:00Z 2h api DB upgrade", "responder"),
 }
 COMMANDS["changes"] = ("changes 4h", "anyone")
+COMMANDS["oncall"] = ("oncall", "anyone")
 
 ENTRIES = [
     *(
