@@ -22,11 +22,13 @@ from bot.context.oncall import (
     rotation_on_call,
     store_group,
 )
+from bot.context.providers import ProviderView, not_operational, poll_due
 
 __all__ = [
     "WINDOW",
     "ChangeReport",
     "OnCall",
+    "ProviderView",
     "changes_before",
     "claim_group_read",
     "changes_between",
@@ -35,7 +37,9 @@ __all__ = [
     "describe_change",
     "describe_changes",
     "last_handoff",
+    "not_operational",
     "on_call",
+    "poll_due",
     "record_change",
     "report_from_json",
     "rotation_on_call",

@@ -60,7 +60,38 @@ def oncall_section(session: Session, settings: Settings, now: datetime) -> Board
     return BoardSection("On call", (line,))
 
 
+STATE_LABEL = {
+    "degraded": "degraded",
+    "major": "major outage",
+    "unknown": "unknown (cannot be read)",
+}
+STATE_EMOJI = {
+    "degraded": ":large_yellow_circle:",
+    "major": ":red_circle:",
+    "unknown": ":grey_question:",
+}
+
+
+def providers_section(session: Session, settings: Settings, now: datetime) -> BoardSection | None:
+    lines = []
+    for p in context.not_operational(session, settings):
+        label = STATE_LABEL.get(p.state, p.state)
+        line = f"• {STATE_EMOJI.get(p.state, '')} *{escape(p.name)}* — {label}"
+        if p.indicator:
+            line += f" (`{escape(p.indicator)}`)"
+        if p.incident_name:
+            title = escape(p.incident_name).replace("|", "¦")
+            line += f": <{p.url}|{title}>" if p.url else f": {title}"
+        elif p.url:
+            line += f" · <{p.url}|status page>"
+        if p.components:
+            line += f" · may affect {escape(', '.join(p.components))}"
+        lines.append(line)
+    return BoardSection("Providers", tuple(lines)) if lines else None
+
+
 SECTIONS.append(oncall_section)
+SECTIONS.append(providers_section)
 SECTIONS.append(changes_section)
 
 

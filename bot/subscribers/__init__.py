@@ -55,3 +55,8 @@ __all__ = [
     "unsubscribe",
     "unsubscribe_url",
 ]
+
+# Outbound HTTP with a total deadline, for other features that poll (bot.context providers).
+from bot.subscribers.transport import DeadlineTransport, deadline  # noqa: E402
+
+__all__ += ["DeadlineTransport", "deadline"]

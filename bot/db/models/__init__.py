@@ -2,7 +2,7 @@
 `Base.metadata` (what Alembic and the tests compare against)."""
 
 from bot.db.models.base import Base, UTCDateTime, enum_column, new_public_id
-from bot.db.models.context import Change
+from bot.db.models.context import Change, Provider
 from bot.db.models.incidents import (
     Component,
     ComponentGroup,
@@ -29,6 +29,7 @@ __all__ = [
     "OutboxMessage",
     "ProcessedRequest",
     "Promise",
+    "Provider",
     "RateLimitHit",
     "Subscriber",
     "TimelineEvent",
