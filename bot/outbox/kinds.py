@@ -15,8 +15,7 @@ SLACK_COMPONENT = "slack.component"  # a public level change not told in an inci
 # Queued (by the Slack drain) with each thread post that changes what the root shows,
 # under the incident's ordering key, so it goes after the posts before it.
 SLACK_ROOT = "slack.root"
-# Text rendered when queued (the dashboard's posts): into an incident's thread, or top-level.
-SLACK_THREAD_TEXT = "slack.thread_text"
+# A top-level post in #incidents whose text was rendered when queued (a provider's change).
 SLACK_CHANNEL_TEXT = "slack.channel_text"
 SLACK_KINDS = (
     SLACK_EVENT,
@@ -27,7 +26,6 @@ SLACK_KINDS = (
     SLACK_RESPOND,
     SLACK_COMPONENT,
     SLACK_ROOT,
-    SLACK_THREAD_TEXT,
     SLACK_CHANNEL_TEXT,
 )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session
 from bot import context
 from bot.config import Settings
 from bot.db.models import Incident
-from bot.outbox import kinds
 from bot.runtime import Runtime
 from bot.slack.board import SECTIONS, BoardSection
 from bot.slack.style import date_token, escape
@@ -114,19 +112,10 @@ def read_oncall_group(runtime: Runtime, client: WebClient) -> bool:
     return True
 
 
-def thread_changes(session: Session, incident: Incident) -> list[dict[str, Any]]:
-    """The outbox row that posts, right after the root, the changes of the 2 h before the
-    incident into its thread (none when there were none)."""
+def thread_changes(session: Session, incident: Incident) -> str | None:
+    """What a new incident's thread opens with: the changes of the 2 h before it (mrkdwn),
+    or None when there were none."""
     lines = context.changes_before(session, incident.declared_at, STYLE)
     if not lines:
-        return []
-    text = "\n".join([f"*{lines[0]}*", *lines[1:]])
-    return [
-        {
-            "key": f"changes:{incident.id}",
-            "kind": kinds.SLACK_THREAD_TEXT,
-            "payload": {"incident_id": incident.id, "text": text},
-            "incident_id": incident.id,
-            "ordering_key": f"incident:{incident.id}",
-        }
-    ]
+        return None
+    return "\n".join([f"*{lines[0]}*", *lines[1:]])

@@ -19,7 +19,16 @@ from bot.cli.main import main as flare_main
 from bot.db.models import Change
 from bot.runtime import Runtime
 from tests.conftest import Clock, with_settings
-from tests.support.slackutil import Slack, TestClient, fake, slack  # noqa: F401
+from tests.support.slackutil import (  # noqa: F401
+    Slack,
+    TestClient,
+    fake,
+    multi_value,
+    select_value,
+    slack,
+    text_value,
+    user_value,
+)
 from web import hooks
 from web.app import HOOKS
 
@@ -194,3 +203,26 @@ def test_board_drops_changes_once_they_are_two_hours_old(slack: Slack):
     slack.flush()
     assert "checkout v2" not in slack.board_text()
     assert "All systems operational" in slack.board_text()
+
+
+def test_slack_declare_form_with_a_public_message_still_opens_with_the_changes(slack: Slack):
+    _record(slack.runtime, 10, "checkout", "v3")
+    slack.click("declare_open", "board")
+    view = slack.opened_view()
+    values = {
+        "title": text_value("Checkout errors"),
+        "severity": select_value("sev2"),
+        "components": multi_value("api"),
+        "level": select_value("partial_outage"),
+        "commander": user_value(None),
+        "owner": user_value(None),
+        "public_title": text_value(None),
+        "message": text_value("We are investigating failed checkouts."),
+        "force": multi_value(),
+    }
+    slack.submit(view, values)
+    slack.flush()
+    (root,) = slack.roots()
+    thread = [m.text for m in slack.thread_of(root)]
+    assert "Changes in the 2 h before it" in thread[0] and "checkout v3" in thread[0]
+    assert any("[public] investigating" in t for t in thread[1:])

@@ -143,7 +143,6 @@ class SlackSender(Messages):
             kinds.SLACK_RESPOND: self._send_response,
             kinds.SLACK_COMPONENT: self._send_component,
             kinds.SLACK_ROOT: self._send_root,
-            kinds.SLACK_THREAD_TEXT: self._send_thread_text,
             kinds.SLACK_CHANNEL_TEXT: self._send_channel_text,
         }.get(job.kind)
         if handler is None:

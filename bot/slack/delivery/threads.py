@@ -89,10 +89,14 @@ class ThreadPosts(Poster):
             text = blocks.event_post(event, number)
             is_declared = event.kind == "declared"
             refresh_root = event.kind != "note"
-            opening = dashboard.thread_changes(session, incident) if is_declared else []
+            opening = dashboard.thread_changes(session, incident) if is_declared else None
         if is_declared:
-            self._root(job, incident_id)  # the root message is the declaration
-            return opening
+            channel, ts = self._root(job, incident_id)  # the root message is the declaration
+            # The thread opens with the changes before it, in this job, so nothing queued
+            # for the incident can come first.
+            if opening and self._find_posted(job, channel, ts) is None:
+                self._post(job, channel, text=opening, thread_ts=ts)
+            return []
         channel, ts = self._root(job, incident_id)
         if self._find_posted(job, channel, ts) is None:
             try:
@@ -104,12 +108,6 @@ class ThreadPosts(Poster):
                 channel, ts = self._root(job, incident_id)
                 self._post(job, channel, text=text, thread_ts=ts)
         return [root_refresh(incident_id, job.key)] if refresh_root else []
-
-    def _send_thread_text(self, job: SlackJob) -> None:
-        """Text rendered when it was queued, into an incident's thread."""
-        channel, ts = self._root(job, int(job.payload["incident_id"]))
-        if self._find_posted(job, channel, ts) is None:
-            self._post(job, channel, text=str(job.payload["text"]), thread_ts=ts)
 
     def _send_channel_text(self, job: SlackJob) -> None:
         """Text rendered when it was queued, as a new top-level post in #incidents."""
