@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +29,18 @@ class StatusPage:
                 if self.path != "/api/v2/summary.json":
                     self.send_response(404)
                     self.end_headers()
+                    return
+                if mode == "trickle":  # headers at once, then a byte every 0.2 s
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    for _ in range(50):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(0.2)
                     return
                 if mode == "error":
                     self.send_response(503)
