@@ -17,6 +17,7 @@ from bot.context.changes import (
 from bot.context.oncall import (
     OnCall,
     claim_group_read,
+    group_read_due,
     last_handoff,
     on_call,
     rotation_on_call,
@@ -36,6 +37,7 @@ __all__ = [
     "count_between",
     "describe_change",
     "describe_changes",
+    "group_read_due",
     "last_handoff",
     "not_operational",
     "on_call",

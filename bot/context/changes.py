@@ -27,7 +27,7 @@ URL_LIMIT = 500
 ACTOR_LIMIT = 100
 # A CI clock a little ahead is fine; a change dated further ahead is a mistake.
 FUTURE_SKEW = timedelta(minutes=5)
-LIST_LIMIT = 50
+LIST_LIMIT = 25  # lines in a reply; the rest are counted
 FIELDS = frozenset({"service", "version", "environment", "url", "actor", "at"})
 
 

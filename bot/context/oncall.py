@@ -89,6 +89,15 @@ def on_call(session: Session, settings: Settings, now: datetime) -> OnCall | Non
     return OnCall(users, "usergroup", as_of=row.at, stale=now - row.at > SHOWN_STALE_AFTER)
 
 
+def group_read_due(session: Session, settings: Settings, now: datetime) -> bool:
+    """Whether the user group is due to be read (a read, so a worker asks without a write)."""
+    config = settings.oncall
+    if config is None or not config.usergroup:
+        return False
+    row = session.get(KeyValue, CLAIM_KEY)
+    return row is None or row.at is None or row.at <= now - REFRESH_EVERY
+
+
 def claim_group_read(session: Session, settings: Settings, now: datetime) -> str | None:
     """The user group to read now, claimed so that one worker reads it every 5 minutes,
     whatever number run; None when it is not due (or not configured)."""

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox, subscribers
 from bot.config import DependencyConfig, Settings
+from bot.db.engine import read_only
 from bot.db.models import Provider
 from bot.db.upsert import insert_ignore
 from bot.outbox import kinds
@@ -146,6 +147,15 @@ def slot_of(dependency: DependencyConfig, now: datetime) -> int:
     return int(now.timestamp() // max(dependency.poll.total_seconds(), 1))
 
 
+def due(session: Session, dependency: DependencyConfig, now: datetime) -> bool:
+    """Whether this slot's poll may still be claimed (a read: most calls end here)."""
+    row = session.get(Provider, dependency.name)
+    if row is None:
+        return True
+    waiting = row.next_poll_at is not None and row.next_poll_at > now
+    return row.slot < slot_of(dependency, now) and not waiting
+
+
 def claim(session: Session, dependency: DependencyConfig, now: datetime) -> tuple[bool, str | None]:
     """Claim this slot's poll: (True, the ETag to send) if this worker polls now; (False,
     None) when another worker has, or the provider is backing off."""
@@ -260,6 +270,9 @@ def poll_due(
     """Poll every dependency whose slot this worker claims; the number polled."""
     polled = 0
     for dependency in settings.dependencies:
+        with read_only(session_factory) as session:
+            if not due(session, dependency, now):
+                continue
         with session_factory.begin() as session:
             claimed, etag = claim(session, dependency, now)
         if not claimed:

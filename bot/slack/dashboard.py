@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot import context
 from bot.config import Settings
+from bot.db.engine import read_only
 from bot.db.models import Incident
 from bot.runtime import Runtime
 from bot.slack.board import SECTIONS, BoardSection
@@ -97,6 +98,9 @@ def read_oncall_group(runtime: Runtime, client: WebClient) -> bool:
     """Read the on-call user group's members through Slack, at most every 5 minutes across
     workers (a claim in the database), outside any transaction; True if it was read."""
     now = runtime.now()
+    with read_only(runtime.sessions) as session:
+        if not context.group_read_due(session, runtime.settings, now):
+            return False
     with runtime.sessions.begin() as session:
         group = context.claim_group_read(session, runtime.settings, now)
     if group is None:
