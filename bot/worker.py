@@ -111,6 +111,17 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
         sender = SlackSender(runtime)
         jobs.append(("slack-drain", sender.drain, DRAIN_INTERVAL.total_seconds()))
         jobs.append(("board", sender.refresh_board, 1.0))
+        jobs.append(("oncall-group", sender.read_oncall_group, 30.0))
+    if runtime.settings.dependencies:
+        from bot.context import poll_due
+
+        jobs.append(
+            (
+                "providers",
+                lambda: poll_due(runtime.sessions, runtime.settings, runtime.now()),
+                1.0,
+            )
+        )
     from bot.subscribers import drain
 
     # Subscriber mail (when FLARE_SMTP_URL is set) and webhooks, in their own job.

@@ -16,11 +16,13 @@ from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.slack import start_socket_mode, stop_socket_mode
 from web import health, hooks, slack_http, subscriptions
+from web.hooks import deploy
 from web.public import site as public
 
 log = logging.getLogger("flare.web")
 # What monitoring and CI may POST to /hooks/* (web/hooks), one entry per hook module.
 HOOKS: list[hooks.Hook] = []
+HOOKS.append(deploy.HOOK)
 
 
 def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> Starlette:

@@ -7,11 +7,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.cli import incident, serve, subscribers
+from bot.cli import deploy, incident, serve, subscribers
 from bot.config import ConfigError, load_settings
 
 # Every module that adds `flare` sub-commands, in the order `flare --help` lists them.
-MODULES = (serve, incident, subscribers)
+MODULES = (serve, incident, subscribers, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

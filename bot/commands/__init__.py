@@ -1,6 +1,7 @@
 """Every `/incident` sub-command, one implementation for Slack and the CLI."""
 
 from bot.commands.base import PlainStyle, Reply, Style
+from bot.commands.context import on_call_commander
 from bot.commands.dispatch import checks_responder, execute
 from bot.commands.replies import describe_event, one_line, show
 
@@ -11,6 +12,7 @@ __all__ = [
     "checks_responder",
     "describe_event",
     "execute",
+    "on_call_commander",
     "one_line",
     "show",
 ]

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.commands import context as _context  # noqa: F401
 from bot.commands import incident, page  # noqa: F401  (they register their handlers)
 from bot.commands.base import HANDLERS, Context, Reply, Style
 from bot.config import Settings

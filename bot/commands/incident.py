@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot import incidents as svc
 from bot.commands.base import Context, Reply, handles
+from bot.commands.context import on_call_commander
 from bot.commands.replies import one_line, show
 from bot.db.models import Incident
 from bot.text.grammar import Command, usage
@@ -41,6 +42,7 @@ def declare(ctx: Context, command: Command) -> Reply:
         actor=ctx.actor,
         now=ctx.now,
         severity=command.severity,
+        on_call=on_call_commander(ctx.session, ctx.settings, ctx.now),
     )
     verb = "Declared" if created else "Already declared a minute ago:"
     return Reply(f"{verb} {one_line(incident, ctx.style)}", incident=incident, created=created)

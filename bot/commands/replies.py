@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bot import context
 from bot import incidents as svc
 from bot.commands.base import Style
 from bot.db.models import Incident, TimelineEvent
@@ -82,6 +83,7 @@ def show(session: Session, incident: Incident, style: Style) -> str:
     if incident.public_title:
         lines.append(f"Public title: {style.text(incident.public_title)}")
     lines.append(f"Promises: {svc.promise_record(session, incident)}")
+    lines.extend(context.changes_before(session, incident.declared_at, style))
     lines.append("Timeline:")
     lines.extend(f"  {describe_event(e, style)}" for e in svc.timeline(session, incident))
     return "\n".join(lines)

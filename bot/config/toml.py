@@ -245,6 +245,10 @@ def load_dependencies(
         assert name is not None
         if name in names:
             raise ConfigError(f"FLARE_CONFIG: dependency {name!r} in {source} is named twice")
+        if len(name) > 100:
+            raise ConfigError(
+                f"FLARE_CONFIG: dependency name {name[:40]!r}… is over 100 characters"
+            )
         names.add(name)
         components = item.get("components", [])
         if not isinstance(components, list) or not all(c in keys for c in components):

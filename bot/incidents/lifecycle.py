@@ -46,13 +46,15 @@ def declare(
     impact_started_at: datetime | None = None,
     public_title: str | None = None,
     force: bool = False,
+    on_call: str | None = None,
 ) -> tuple[Incident, bool]:
     """Declare an incident. Returns (incident, created); a second identical declare by the
     same person within a minute returns the first one instead of making a twin.
 
     Anyone may declare (an internal incident with a title and severity); a public title or
     a named owner, or a commander other than oneself, is a publish and an assignment, which
-    only responders may make."""
+    only responders may make. Without a named commander, the on-call person (`on_call`, from
+    `[oncall]`) is made commander and told; the declarer stays recorded as the reporter."""
     title = clean_text(title, what="title", limit=TITLE_LIMIT)
     if public_title or owner or (commander and commander != actor.id):
         actor.require_responder()
@@ -77,7 +79,7 @@ def declare(
     counter.number = (
         max(counter.number, int(session.scalar(select(func.max(Incident.number))) or 0)) + 1
     )
-    commander = commander or (actor.id if actor.is_person else None)
+    commander = commander or on_call or (actor.id if actor.is_person else None)
     incident = Incident(
         number=counter.number,
         title=title,

@@ -15,6 +15,8 @@ SLACK_COMPONENT = "slack.component"  # a public level change not told in an inci
 # Queued (by the Slack drain) with each thread post that changes what the root shows,
 # under the incident's ordering key, so it goes after the posts before it.
 SLACK_ROOT = "slack.root"
+# A top-level post in #incidents whose text was rendered when queued (a provider's change).
+SLACK_CHANNEL_TEXT = "slack.channel_text"
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -24,6 +26,7 @@ SLACK_KINDS = (
     SLACK_RESPOND,
     SLACK_COMPONENT,
     SLACK_ROOT,
+    SLACK_CHANNEL_TEXT,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker

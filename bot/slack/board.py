@@ -36,6 +36,7 @@ MAX_BLOCKS = 50
 FULL_INCIDENTS = 12  # shown in full (3 blocks each); the rest are summarised in lines
 WORDING_LIMIT = 1500
 MISSED_TICKS = 3
+TAIL_BLOCKS = 2  # the "Declare incident" button and the footer
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,18 @@ def summary_line(row: BoardIncident) -> str:
     )
 
 
+def fit(title: str, lines: Sequence[str], limit: int = 2900) -> str:
+    """A titled list within one section's limit: whole lines only (a cut line could break a
+    link), and a count of the lines left out."""
+    text = title
+    for index, line in enumerate(lines):
+        more = f"\n…and {len(lines) - index} more"
+        if len(text) + 1 + len(line) + len(more) > limit:
+            return text + more
+        text = f"{text}\n{line}"
+    return text
+
+
 def _chunks(lines: Sequence[str], limit: int = 2900) -> list[str]:
     out: list[str] = []
     current = ""
@@ -252,19 +265,10 @@ def render_board(view: BoardView) -> tuple[str, list[Block]]:
     calm = not view.incidents and not view.degraded
     if calm:
         blocks.append(section(":white_check_mark: *All systems operational*"))
-    full = view.incidents[:FULL_INCIDENTS]
-    rest = view.incidents[FULL_INCIDENTS:]
-    for row in full:
-        blocks.append(section(incident_text(row)))
-        blocks.append(incident_actions(row.number))
-        blocks.append({"type": "divider"})
-    if rest:
-        lines = [f"*…and {len(rest)} more open incidents:*"] + [summary_line(r) for r in rest]
-        for chunk in _chunks(lines)[:3]:
-            blocks.append(section(chunk))
+    others: list[Block] = []  # after the incidents, each one block
     if view.degraded:
         lines = [f"• {escape(name)} — {LEVEL_LABELS[status]}" for name, status in view.degraded]
-        blocks.append(section(clip("*Degraded components*\n" + "\n".join(lines))))
+        others.append(section(fit("*Degraded components*", lines)))
     if view.maintenances:
         lines = []
         for m in view.maintenances:
@@ -274,11 +278,29 @@ def render_board(view: BoardView) -> tuple[str, list[Block]]:
                 f"• {STYLE.text(m.title)}{keys} — {state}, "
                 f"{date_token(m.starts_at)} – {date_token(m.ends_at)}"
             )
-        blocks.append(section(clip("*Maintenance*\n" + "\n".join(lines[:20]))))
+        others.append(section(fit("*Maintenance*", lines[:20])))
     if view.notes:
-        blocks.append(section(clip("\n".join(f":warning: {n}" for n in view.notes))))
+        others.append(section(clip("\n".join(f":warning: {n}" for n in view.notes))))
     for part in view.sections:
-        blocks.append(section(clip(f"*{part.title}*\n" + "\n".join(part.lines))))
+        others.append(section(fit(f"*{part.title}*", list(part.lines))))
+    # The incidents come first, in full while they fit beside everything else (3 blocks
+    # each); the rest are summarised in up to 3 blocks.
+    room_for_incidents = MAX_BLOCKS - len(blocks) - len(others) - TAIL_BLOCKS
+    if len(view.incidents) <= FULL_INCIDENTS and 3 * len(view.incidents) <= room_for_incidents:
+        shown = len(view.incidents)
+    else:
+        shown = max(0, min(FULL_INCIDENTS, (room_for_incidents - 3) // 3))
+    full = view.incidents[:shown]
+    rest = view.incidents[shown:]
+    for row in full:
+        blocks.append(section(incident_text(row)))
+        blocks.append(incident_actions(row.number))
+        blocks.append({"type": "divider"})
+    if rest:
+        lines = [f"*…and {len(rest)} more open incidents:*"] + [summary_line(r) for r in rest]
+        for chunk in _chunks(lines)[:3]:
+            blocks.append(section(chunk))
+    blocks.extend(others)
     tail: list[Block] = [
         {
             "type": "actions",

@@ -31,11 +31,15 @@ from bot.subscribers.subscribe import (
 )
 from bot.subscribers.tokens import BadToken
 
+# Outbound HTTP with a total deadline, also for other features that poll (bot.context).
+from bot.subscribers.transport import DeadlineTransport, deadline
+
 __all__ = [
     "FAILURE_LIMIT",
     "FANOUT",
     "IP_LIMIT",
     "BadToken",
+    "DeadlineTransport",
     "RateLimited",
     "allow_ip",
     "board_notes",
@@ -43,6 +47,7 @@ __all__ = [
     "check_webhook",
     "confirm",
     "confirm_url",
+    "deadline",
     "drain",
     "expand",
     "label",

@@ -29,6 +29,8 @@ USAGE: dict[str, str] = {
     "subscribers": "/incident subscribers",
     "snooze": "/incident snooze <ref> <minutes>",
     "maintenance": "/incident maintenance <start> <duration> [key,key…] <title>",
+    "changes": "/incident changes [2h]",
+    "oncall": "/incident oncall",
 }
 
 DETAILS = {

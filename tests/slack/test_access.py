@@ -117,6 +117,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "snooze": ("snooze 1 5", "recipient or responder"),
     "maintenance": ("maintenance 2026-12-01T02:00Z 2h api DB upgrade", "responder"),
 }
+COMMANDS["changes"] = ("changes 4h", "anyone")
+COMMANDS["oncall"] = ("oncall", "anyone")
 
 
 def _command(text: str) -> Callable[[Slack, str], Any]:

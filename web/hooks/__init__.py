@@ -90,6 +90,8 @@ def _endpoint(runtime: Runtime, hook: Hook) -> Callable[[Request], Any]:
             return JSONResponse({"error": str(error)[:500]}, status_code=400)
         try:
             answer = await run_in_threadpool(hook.apply, runtime, payload)
+        except BadPayload as error:  # found when applied (a time in the future, …)
+            return JSONResponse({"error": str(error)[:500]}, status_code=400)
         except OperationalError:
             return JSONResponse({"error": "database unavailable; retry"}, status_code=503)
         return JSONResponse(answer)

@@ -2,6 +2,7 @@
 `Base.metadata` (what Alembic and the tests compare against)."""
 
 from bot.db.models.base import Base, UTCDateTime, enum_column, new_public_id
+from bot.db.models.context import Change, Provider
 from bot.db.models.incidents import (
     Component,
     ComponentGroup,
@@ -17,6 +18,7 @@ from bot.db.models.subscribers import RateLimitHit, Subscriber
 
 __all__ = [
     "Base",
+    "Change",
     "Component",
     "ComponentGroup",
     "ComponentStatusChange",
@@ -27,6 +29,7 @@ __all__ = [
     "OutboxMessage",
     "ProcessedRequest",
     "Promise",
+    "Provider",
     "RateLimitHit",
     "Subscriber",
     "TimelineEvent",

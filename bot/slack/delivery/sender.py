@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import outbox
 from bot.outbox import kinds
+from bot.slack import dashboard
 from bot.slack.api import error_code, retry_after
 from bot.slack.delivery.messages import Messages
 from bot.slack.delivery.posting import (
@@ -142,6 +143,7 @@ class SlackSender(Messages):
             kinds.SLACK_RESPOND: self._send_response,
             kinds.SLACK_COMPONENT: self._send_component,
             kinds.SLACK_ROOT: self._send_root,
+            kinds.SLACK_CHANNEL_TEXT: self._send_channel_text,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)
@@ -151,3 +153,7 @@ class SlackSender(Messages):
     def refresh_board(self) -> bool:
         """Edit the pinned board if what it shows changed; True if Slack was touched."""
         return self.board.refresh()
+
+    def read_oncall_group(self) -> bool:
+        """Read the `[oncall]` user group through Slack when due (bot.slack.dashboard)."""
+        return dashboard.read_oncall_group(self.runtime, self.client)

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from bot.db.engine import read_only
 from bot.db.models import Incident, TimelineEvent
 from bot.outbox import kinds
-from bot.slack import blocks
+from bot.slack import blocks, dashboard
 from bot.slack.api import GONE, error_code
 from bot.slack.delivery.posting import Dropped, Poster, SlackJob
 
@@ -89,8 +89,13 @@ class ThreadPosts(Poster):
             text = blocks.event_post(event, number)
             is_declared = event.kind == "declared"
             refresh_root = event.kind != "note"
+            opening = dashboard.thread_changes(session, incident) if is_declared else None
         if is_declared:
-            self._root(job, incident_id)  # the root message is the declaration
+            channel, ts = self._root(job, incident_id)  # the root message is the declaration
+            # The thread opens with the changes before it, in this job, so nothing queued
+            # for the incident can come first.
+            if opening and self._find_posted(job, channel, ts) is None:
+                self._post(job, channel, text=opening, thread_ts=ts)
             return []
         channel, ts = self._root(job, incident_id)
         if self._find_posted(job, channel, ts) is None:
@@ -103,6 +108,13 @@ class ThreadPosts(Poster):
                 channel, ts = self._root(job, incident_id)
                 self._post(job, channel, text=text, thread_ts=ts)
         return [root_refresh(incident_id, job.key)] if refresh_root else []
+
+    def _send_channel_text(self, job: SlackJob) -> None:
+        """Text rendered when it was queued, as a new top-level post in #incidents."""
+        if not self.channel:
+            raise Dropped("no incidents channel")
+        if self._find_posted(job, self.channel, None) is None:
+            self._post(job, self.channel, text=str(job.payload["text"]))
 
     def _root_exists(self, channel: str, ts: str) -> bool:
         """Whether the root is still there: a passing error must not fork the thread."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
+from bot.commands import on_call_commander
 from bot.db.models import Incident
 from bot.errors import FlareError, InvalidInput
 from bot.incidents import Actor
@@ -113,6 +114,7 @@ def _declare(
         owner=user_value(values, blocks.B_OWNER),
         public_title=text_value(values, blocks.B_PUBLIC_TITLE),
         force=force,
+        on_call=on_call_commander(session, settings, now),
     )
     if not created:
         return f"Already declared a minute ago: {incident.ref}."
