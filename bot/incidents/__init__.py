@@ -17,7 +17,7 @@ from bot.incidents.access import (
     who_may,
 )
 from bot.incidents.components import ManualResult, set_manual_level, sync_components
-from bot.incidents.events import record_event
+from bot.incidents.events import notify_subscribers, record_event
 from bot.incidents.guards import check_hygiene, require_open
 from bot.incidents.levels import Hold, LevelChange, describe_holds, holds, recompute
 from bot.incidents.lifecycle import (
@@ -111,6 +111,7 @@ __all__ = [
     "open_incidents",
     "promise_record",
     "publish_update",
+    "notify_subscribers",
     "record_event",
     "require_open",
     "resolve",

@@ -29,6 +29,8 @@ USAGE: dict[str, str] = {
     "subscribers": "/incident subscribers",
     "snooze": "/incident snooze <ref> <minutes>",
     "maintenance": "/incident maintenance <start> <duration> [key,key…] <title>",
+    # records (docs/records.md)
+    "correct": "/incident correct <ref> [--title] [--notify] <text>",
 }
 
 DETAILS = {

@@ -1,0 +1,39 @@
+"""The records sub-commands: corrections of the public record, the postmortem, stats and
+changes to scheduled maintenance (docs/records.md)."""
+
+from __future__ import annotations
+
+from bot import incidents as svc
+from bot import records
+from bot.commands.base import Context, Reply, handles
+from bot.db.models import Incident
+from bot.text.grammar import Command
+from bot.text.times import hhmm
+
+
+def _incident(ctx: Context, command: Command) -> Incident:
+    assert command.number is not None
+    return svc.get_incident(ctx.session, command.number, for_update=True)
+
+
+@handles("correct", checks_responder=True)
+def correct(ctx: Context, command: Command) -> Reply:
+    incident = _incident(ctx, command)
+    fix = records.correct_title if "title" in command.flags else records.correct_update
+    done = fix(
+        ctx.session,
+        ctx.settings,
+        incident,
+        text=command.text or "",
+        actor=ctx.actor,
+        now=ctx.now,
+        notify="notify" in command.flags,
+        force=ctx.force,
+    )
+    what = "public title" if done.what == "title" else "latest public update"
+    told = "subscribers are told again" if done.notified else "subscribers are not re-sent"
+    text = (
+        f"Corrected the {what} of {incident.ref}: the page, API and feeds show it with "
+        f"“(corrected {hhmm(ctx.now)})”; {told}. The original stays in the timeline."
+    )
+    return Reply(text, incident=incident, events=[done.event])
