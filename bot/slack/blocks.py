@@ -32,6 +32,7 @@ B_STATUS = "status"
 B_NEXT_IN = "next_in"
 B_FORCE = "force"
 B_NOTE = "note"
+B_NOTIFY = "notify"
 COMPONENT_PREFIX = "component:"
 
 
@@ -119,6 +120,18 @@ def event_post(event: TimelineEvent, number: int) -> str:
     elif event.kind == "public_update":
         line = ":loudspeaker: " + line
     return clip(f"INC-{number} · {line}", THREAD_POST_LIMIT)
+
+
+def event_blocks(event: TimelineEvent, number: int, text: str) -> list[Block] | None:
+    """A published update's post carries a "Correct" button (the latest one is corrected)."""
+    if event.kind != "public_update":
+        return None
+    actions = {
+        "type": "actions",
+        "block_id": f"event:{event.id}",
+        "elements": [button("Correct", SlackId.CORRECT_UPDATE, str(number))],
+    }
+    return [section(text), actions]
 
 
 def role_dm(number: int, title: str, role: str, due: datetime | None) -> str:

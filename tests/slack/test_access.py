@@ -130,6 +130,7 @@ ENTRIES = [
     Entry("button add_note", "anyone", lambda s, u: s.click("add_note", "1", user=u)),
     Entry("button resolve", "anyone", lambda s, u: s.click("resolve", "1", user=u)),
     Entry("button edit_update", "anyone", lambda s, u: s.click("edit_update", _pending(s), user=u)),
+    Entry("button correct_update", "anyone", lambda s, u: s.click("correct_update", "1", user=u)),
     Entry("button nothing_new", "responder", lambda s, u: s.click("nothing_new", "1", user=u)),
     Entry("button snooze", "recipient or responder", lambda s, u: s.click("snooze", "1", user=u)),
     Entry(
@@ -183,6 +184,21 @@ ENTRIES = [
         "anyone",
         lambda s, u: _modal(
             s, u, SlackId.NOTE_MODAL, "1", {"note": text_value("Anyone may note this.")}
+        ),
+    ),
+    Entry(
+        "modal correct",
+        "responder",
+        lambda s, u: _modal(
+            s,
+            u,
+            SlackId.CORRECT_MODAL,
+            "1",
+            {
+                "message": text_value("We are investigating failed card payments."),
+                "notify": multi_value("notify"),
+                "force": multi_value(),
+            },
         ),
     ),
     Entry(
