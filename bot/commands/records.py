@@ -37,3 +37,50 @@ def correct(ctx: Context, command: Command) -> Reply:
         f"“(corrected {hhmm(ctx.now)})”; {told}. The original stays in the timeline."
     )
     return Reply(text, incident=incident, events=[done.event])
+
+
+def change_maintenance(ctx: Context, command: Command) -> Reply:
+    """`maintenance cancel|reschedule|extend <MNT-n> …`."""
+    assert command.window is not None
+    style = ctx.style
+    if command.action == "cancel":
+        window = svc.cancel_maintenance(
+            ctx.session,
+            ctx.settings,
+            command.window,
+            message=command.text,
+            force=ctx.force,
+            actor=ctx.actor,
+            now=ctx.now,
+        )
+        return Reply(
+            f"Cancelled maintenance {window.ref} “{style.text(window.title)}”: it leaves the "
+            "page's upcoming list and subscribers are told."
+        )
+    assert command.duration is not None
+    if command.action == "reschedule":
+        assert command.starts_at is not None
+        window = svc.reschedule_maintenance(
+            ctx.session,
+            ctx.settings,
+            command.window,
+            starts_at=command.starts_at,
+            duration=command.duration,
+            actor=ctx.actor,
+            now=ctx.now,
+        )
+        verb = "Rescheduled"
+    else:
+        window = svc.extend_maintenance(
+            ctx.session,
+            ctx.settings,
+            command.window,
+            duration=command.duration,
+            actor=ctx.actor,
+            now=ctx.now,
+        )
+        verb = "Extended"
+    return Reply(
+        f"{verb} maintenance {window.ref} “{style.text(window.title)}”: "
+        f"{style.time(window.starts_at)} – {style.time(window.ends_at)}; subscribers are told."
+    )

@@ -30,6 +30,12 @@ from bot.incidents.lifecycle import (
     snooze,
 )
 from bot.incidents.maintenance import open_maintenances, schedule_maintenance
+from bot.incidents.maintenance_changes import (
+    cancel_maintenance,
+    extend_maintenance,
+    get_maintenance,
+    reschedule_maintenance,
+)
 from bot.incidents.promises import PromiseRecord, expire_promises, promise_record
 from bot.incidents.queries import (
     components_by_key,
@@ -79,6 +85,10 @@ __all__ = [
     "set_manual_level",
     "who_may",
     "open_maintenances",
+    "cancel_maintenance",
+    "extend_maintenance",
+    "get_maintenance",
+    "reschedule_maintenance",
     "reminder_is_stale",
     "schedule_maintenance",
     "sweep",

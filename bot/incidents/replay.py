@@ -251,6 +251,8 @@ def maintenance_updates(
             break
         status = str(raw.get("status", "scheduled"))
         levels = _MAINTENANCE_LEVELS.get(status)
+        if raw.get("cancelled") and not raw.get("affects"):
+            levels = None  # cancelled before it started: it never held a component
         affected = (
             tuple(Change(cid, name, levels[0].value, levels[1].value) for cid, name in components)
             if levels

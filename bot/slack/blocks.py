@@ -171,13 +171,19 @@ def escalation_post(number: int, mentions: Sequence[str], due: datetime) -> tupl
     return text, incident_actions(number, resolve=False)
 
 
-def maintenance_post(title: str, status: str, starts: datetime, ends: datetime) -> str:
+def maintenance_post(
+    title: str, status: str, starts: datetime, ends: datetime, ref: str = ""
+) -> str:
     verb = {
         "scheduled": "Maintenance scheduled",
         "in_progress": "Maintenance started",
         "completed": "Maintenance completed",
+        "cancelled": "Maintenance cancelled",
+        "rescheduled": "Maintenance rescheduled",
+        "extended": "Maintenance extended",
     }.get(status, f"Maintenance {status}")
-    return f":wrench: {verb}: *{STYLE.text(title)}* ({date_token(starts)} – {date_token(ends)})"
+    name = f"{ref} {STYLE.text(title)}" if ref else STYLE.text(title)
+    return f":wrench: {verb}: *{name}* ({date_token(starts)} – {date_token(ends)})"
 
 
 def level_post(

@@ -156,11 +156,13 @@ def maintenance_notice(
     maintenance = session.get(Maintenance, maintenance_id)
     if maintenance is None:
         return None
-    current = [
-        u
-        for u in maintenance.updates
-        if (u.get("id") == revision if revision is not None else u.get("status") == status)
-    ]
+    told = list(maintenance.updates)
+    if revision is not None:  # up to that update, even if a later one shares its time
+        index = next((i for i, u in enumerate(told) if u.get("id") == revision), None)
+        if index is None:
+            return None
+        told = told[: index + 1]
+    current = [u for u in told if revision is not None or u.get("status") == status]
     if not current:
         return None
     at = datetime.fromisoformat(str(current[-1]["at"]))
@@ -168,9 +170,7 @@ def maintenance_notice(
     found = session.scalars(select(Component).where(Component.key.in_(keys))).all()
     ids = [c.id for k in keys for c in found if c.key == k]
     components = _components(session, ids)
-    updates = maintenance_updates(
-        maintenance.updates, [(c.id, c.name) for c in components], upto=at
-    )
+    updates = maintenance_updates(told, [(c.id, c.name) for c in components], upto=at)
     return Notice(
         key=f"maintenance:{maintenance.id}:{status}"
         + (f":{revision}" if revision is not None else ""),

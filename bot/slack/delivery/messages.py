@@ -51,7 +51,11 @@ class Messages(ThreadPosts):
             if window is None:
                 raise Dropped("maintenance gone")
             text = blocks.maintenance_post(
-                window.title, str(job.payload.get("status")), window.starts_at, window.ends_at
+                window.title,
+                str(job.payload.get("status")),
+                window.starts_at,
+                window.ends_at,
+                ref=window.ref,
             )
         if self._find_posted(job, self.channel, None) is None:
             self._post(job, self.channel, text=text)
