@@ -8,10 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import incident, serve, subscribers
+from bot.cli import records as records_cli
 from bot.config import ConfigError, load_settings
 
 # Every module that adds `flare` sub-commands, in the order `flare --help` lists them.
-MODULES = (serve, incident, subscribers)
+MODULES = (serve, incident, subscribers, records_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

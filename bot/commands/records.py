@@ -3,6 +3,8 @@ changes to scheduled maintenance (docs/records.md)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import incidents as svc
 from bot import records
 from bot.commands.base import Context, Reply, handles
@@ -14,6 +16,36 @@ from bot.text.times import hhmm
 def _incident(ctx: Context, command: Command) -> Incident:
     assert command.number is not None
     return svc.get_incident(ctx.session, command.number, for_update=True)
+
+
+@handles("postmortem")
+def postmortem(ctx: Context, command: Command) -> Reply:
+    """Anyone may ask: the document goes to the incident's internal thread."""
+    assert command.number is not None
+    incident = svc.get_incident(ctx.session, command.number)
+    document = records.build(ctx.session, incident, ctx.now, public_url=ctx.settings.public_url)
+    filename = records.queue_postmortem(
+        ctx.session, incident, records.render_markdown(document), ctx.now
+    )
+    return Reply(
+        f"The postmortem of {incident.ref} is on its way to its thread as {filename}.",
+        incident=incident,
+    )
+
+
+def period_label(period: timedelta) -> str:
+    days, rest = divmod(int(period.total_seconds()), 86400)
+    if days and not rest:
+        return f"{days} days" if days != 1 else "day"
+    hours = int(period.total_seconds() // 3600)
+    return f"{hours} h" if hours else f"{int(period.total_seconds() // 60)} min"
+
+
+@handles("stats")
+def stats(ctx: Context, command: Command) -> Reply:
+    period = command.since or timedelta(days=30)
+    result = records.compute_stats(ctx.session, ctx.now, period)
+    return Reply(records.stats_summary(result, period_label(period)))
 
 
 @handles("correct", checks_responder=True)

@@ -15,6 +15,7 @@ SLACK_COMPONENT = "slack.component"  # a public level change not told in an inci
 # Queued (by the Slack drain) with each thread post that changes what the root shows,
 # under the incident's ordering key, so it goes after the posts before it.
 SLACK_ROOT = "slack.root"
+SLACK_FILE = "slack.file"  # a file (the postmortem) into the incident's thread
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -24,6 +25,7 @@ SLACK_KINDS = (
     SLACK_RESPOND,
     SLACK_COMPONENT,
     SLACK_ROOT,
+    SLACK_FILE,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker

@@ -30,6 +30,8 @@ USAGE: dict[str, str] = {
     "snooze": "/incident snooze <ref> <minutes>",
     "maintenance": "/incident maintenance <start> <duration> [key,key…] <title>",
     # records (docs/records.md)
+    "postmortem": "/incident postmortem <ref>",
+    "stats": "/incident stats [30d]",
     "correct": "/incident correct <ref> [--title] [--notify] <text>",
 }
 

@@ -142,6 +142,7 @@ class SlackSender(Messages):
             kinds.SLACK_RESPOND: self._send_response,
             kinds.SLACK_COMPONENT: self._send_component,
             kinds.SLACK_ROOT: self._send_root,
+            kinds.SLACK_FILE: self._send_file,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)
