@@ -181,7 +181,7 @@ def entry_of(event: TimelineEvent) -> Entry:
     body = event.body or ""
     match event.kind:
         case EventKind.DECLARED:
-            text = f"declared ({data.get('severity')}): {body}"
+            text = f"({data.get('severity')}) {body}"
         case EventKind.PUBLIC_UPDATE:
             text = body
             changes = ", ".join(

@@ -82,7 +82,9 @@ def seed_incident(runtime: Runtime) -> int:
         return incident.number
 
 
-def postmortem(runtime: Runtime, number: int) -> records.Postmortem:
+def postmortem(runtime: Runtime, number: int, *, link: bool = True) -> records.Postmortem:
+    """Built at 15:30; `link=False` leaves out the public page's (random) address."""
+    url = runtime.settings.public_url if link else None
     with runtime.sessions.begin() as session:
         incident = svc.get_incident(session, number)
-        return records.build(session, incident, at(90), public_url=runtime.settings.public_url)
+        return records.build(session, incident, at(90), public_url=url)

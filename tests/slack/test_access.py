@@ -117,6 +117,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "snooze": ("snooze 1 5", "recipient or responder"),
     "maintenance": ("maintenance 2026-12-01T02:00Z 2h api DB upgrade", "responder"),
     "correct": ("correct 1 We are investigating failed card payments.", "responder"),
+    "postmortem": ("postmortem 1", "anyone"),
+    "stats": ("stats 30d", "anyone"),
 }
 
 ENTRIES = [
