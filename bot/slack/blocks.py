@@ -131,7 +131,9 @@ def event_blocks(event: TimelineEvent, number: int, text: str) -> list[Block] | 
         "block_id": f"event:{event.id}",
         "elements": [button("Correct", SlackId.CORRECT_UPDATE, str(number))],
     }
-    return [section(text), actions]
+    # A section holds 3,000 characters; a public update may be longer: all of it shows.
+    parts = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)]
+    return [*(section(part) for part in parts), actions]
 
 
 def role_dm(number: int, title: str, role: str, due: datetime | None) -> str:

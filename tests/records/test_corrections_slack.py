@@ -18,3 +18,18 @@ def test_correct_command_with_hygiene_findings_offers_publish_anyway(slack: Slac
     key = slack.click("publish_anyway", token, user=BOB)
     slack.flush()
     assert any("Corrected" in str(r) for r in slack.responses(key))
+
+
+def test_long_published_update_shows_whole_above_its_correct_button():
+    from datetime import UTC, datetime
+
+    from bot.db.models import TimelineEvent
+    from bot.slack import blocks
+    from bot.text.status import EventKind
+
+    event = TimelineEvent(id=1, kind=EventKind.PUBLIC_UPDATE, actor="cli", body="x")
+    event.at = datetime(2026, 11, 25, tzinfo=UTC)
+    text = "y" * 7000
+    built = blocks.event_blocks(event, 1, text)
+    assert built is not None and built[-1]["type"] == "actions"
+    assert "".join(b["text"]["text"] for b in built[:-1]) == text
