@@ -1,4 +1,4 @@
-"""Corrections from Slack: the command held back by hygiene, then published anyway (the
+"""Records from Slack: a correction held back by hygiene then published anyway, stats (the
 "Correct" button and its form: tests/slack/test_slack_interactivity.py)."""
 
 # ruff: noqa: F811  (the fixtures are imported by name)
@@ -33,3 +33,13 @@ def test_long_published_update_shows_whole_above_its_correct_button():
     built = blocks.event_blocks(event, 1, text)
     assert built is not None and built[-1]["type"] == "actions"
     assert "".join(b["text"]["text"] for b in built[:-1]) == text
+
+
+def test_stats_through_slack(slack: Slack):
+    assert slack.command("stats")["text"] == "No incidents in the last 30 days."
+    slack.command("declare sev1 Checkout errors")
+    slack.command("update 1 api=major We are investigating failed checkouts.")
+    text = slack.command("stats 7d")["text"]
+    assert "Last 7 days: 1 incident(s) — sev1 1." in text
+    assert "Time to first public update: median 0 min, p90 0 min (1)" in text
+    assert "Usage: /incident stats" in slack.command("stats forever")["text"]
