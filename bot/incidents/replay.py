@@ -104,6 +104,14 @@ def told_wording(body: str | None, data: Mapping[str, Any] | None) -> str:
     return f"{public_text(str(correction['body']))} (corrected {hhmm(at)})"
 
 
+def corrected_at(data: Mapping[str, Any] | None) -> datetime:
+    """When an update's wording was last corrected (the minimum time if never)."""
+    correction = (data or {}).get("correction")
+    if isinstance(correction, Mapping) and "at" in correction:
+        return datetime.fromisoformat(str(correction["at"]))
+    return datetime.min.replace(tzinfo=UTC)
+
+
 def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
     """Replay public update rows (`public_id`, `status`, `body`, `at`, `data`), oldest first."""
     views = []
@@ -144,7 +152,7 @@ def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
         names=tuple(named[c] for c in levels),
         levels=levels,
         worst=worst,
-        updated_at=events[-1].at,
+        updated_at=max([events[-1].at, *(corrected_at(e.data) for e in events)]),
     )
 
 

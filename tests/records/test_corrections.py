@@ -3,6 +3,8 @@ original only in the internal timeline; refusals change nothing."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -93,6 +95,10 @@ def test_correction_shows_everywhere_and_the_original_only_in_show(
         assert expected in body, path
         assert OPEN_ORIGINAL not in body, path
     assert "Delayed webhook deliveries" in pages["/api/v2/incidents.json"]
+    # The incident counts as updated when corrected (feed readers and API clients see it).
+    summary = json.loads(pages["/api/v2/summary.json"])
+    [listed] = [i for i in summary["incidents"] if i["id"] == scenario.open_id]
+    assert listed["updated_at"].startswith(clock().strftime("%Y-%m-%dT%H:%M"))
     assert "Delayed webhook deliveries" in pages["/history.atom"]
     shown = run(runtime, f"show {open_no}")
     assert OPEN_ORIGINAL in shown and "[correction]" in shown and FIXED in shown
