@@ -47,6 +47,19 @@ def backup_sqlite(database_url: str, target: Path) -> BackupResult:
         raise InvalidInput(f"The directory {target.parent} does not exist.")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
+    try:
+        integrity, pages = _copy(source_path, partial)
+    except sqlite3.Error as error:
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(f"The backup failed: {error}. Nothing was kept.") from error
+    if integrity != "ok":
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(f"The copy failed its integrity check ({integrity}); nothing kept.")
+    os.replace(partial, target)
+    return BackupResult(target, pages, target.stat().st_size, integrity)
+
+
+def _copy(source_path: Path, partial: Path) -> tuple[str, int]:
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
     try:
         copy = sqlite3.connect(partial)
@@ -59,11 +72,7 @@ def backup_sqlite(database_url: str, target: Path) -> BackupResult:
             copy.close()
     finally:
         source.close()
-    if integrity != "ok":
-        partial.unlink(missing_ok=True)
-        raise InvalidInput(f"The copy failed its integrity check ({integrity}); nothing kept.")
-    os.replace(partial, target)
-    return BackupResult(target, pages, target.stat().st_size, integrity)
+    return integrity, pages
 
 
 def verify(path: Path) -> str:

@@ -126,3 +126,12 @@ def test_retention_keeps_incidents_and_their_public_record(runtime: Runtime, clo
             session.scalar(select(func.count()).select_from(Promise)),
         )
     assert postmortem(runtime, number) == before
+
+
+def test_backup_of_something_that_is_not_a_database_keeps_nothing(tmp_path: Path):
+    fake = tmp_path / "not.db"
+    fake.write_bytes(b"this is not a database" * 100)
+    target = tmp_path / "copy.db"
+    with pytest.raises(InvalidInput, match="backup failed"):
+        records.backup_sqlite(f"sqlite:///{fake}", target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not.db"]
