@@ -23,6 +23,10 @@ from bot.text.hygiene import HygieneBlocked
 
 
 def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
+    if words[:1] == ["export"]:  # a terminal-only sub-command: the postmortem on stdout
+        from bot.cli.records import cmd_export
+
+        return cmd_export(settings, words[1:])
     try:
         options, rest = split_options(words, {"--as": True, "--force": False, "--next-in": True})
         actor = _actor(settings, options.get("--as"))

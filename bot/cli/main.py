@@ -8,10 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import deploy, incident, serve, subscribers
+from bot.cli import records as records_cli
 from bot.config import ConfigError, load_settings
 
 # Every module that adds `flare` sub-commands, in the order `flare --help` lists them.
-MODULES = (serve, incident, subscribers, deploy)
+MODULES = (serve, incident, subscribers, records_cli, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

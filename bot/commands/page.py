@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot import incidents as svc
 from bot import subscribers
 from bot.commands.base import Context, Reply, handles
+from bot.commands.records import change_maintenance
 from bot.text.grammar import Command
 from bot.text.status import LEVEL_LABELS
 
@@ -30,6 +31,8 @@ def component(ctx: Context, command: Command) -> Reply:
 
 @handles("maintenance", checks_responder=True)
 def maintenance(ctx: Context, command: Command) -> Reply:
+    if command.action:  # cancel | reschedule | extend
+        return change_maintenance(ctx, command)
     assert command.starts_at and command.duration and command.text
     window = svc.schedule_maintenance(
         ctx.session,
@@ -44,7 +47,7 @@ def maintenance(ctx: Context, command: Command) -> Reply:
     )
     style = ctx.style
     return Reply(
-        f"Scheduled maintenance “{style.text(window.title)}” "
+        f"Scheduled maintenance {window.ref} “{style.text(window.title)}” "
         f"{style.time(window.starts_at)} – {style.time(window.ends_at)}"
         + (f" on {', '.join(window.component_keys)}" if window.component_keys else "")
     )

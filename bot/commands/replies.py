@@ -61,6 +61,8 @@ def describe_event(event: TimelineEvent, style: Style) -> str:
             extra = f" [{components}]{public_levels(data)}" if components else ""
             status = event.status.value if event.status else ""
             text = f"[public] {status}{extra}: {body}"
+            if data.get("correction"):
+                text += " (as first published; corrected since)"
         case EventKind.NOTE:
             text = f"[internal note] {body}"
         case EventKind.ROLE_CHANGE:
@@ -71,6 +73,12 @@ def describe_event(event: TimelineEvent, style: Style) -> str:
             text = f"public title: {body}"
         case EventKind.VISIBILITY_CHANGE:
             text = f"marked internal-only{public_levels(data)}"
+        case EventKind.CORRECTION if data.get("field") == "title":
+            was = style.text(str(data.get("from") or "none"))
+            text = f"[correction] public title now reads: {body} (was: {was})"
+        case EventKind.CORRECTION:
+            was = style.text(str(data.get("from") or ""))
+            text = f"[correction] latest public update now reads: {body} (was: {was})"
         case EventKind.SNOOZE:
             text = f"reminders snoozed for {data.get('minutes')} min"
         case _:

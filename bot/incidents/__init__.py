@@ -17,7 +17,7 @@ from bot.incidents.access import (
     who_may,
 )
 from bot.incidents.components import ManualResult, set_manual_level, sync_components
-from bot.incidents.events import record_event
+from bot.incidents.events import notify_subscribers, record_event
 from bot.incidents.guards import check_hygiene, require_open
 from bot.incidents.levels import Hold, LevelChange, describe_holds, holds, recompute
 from bot.incidents.lifecycle import (
@@ -30,6 +30,12 @@ from bot.incidents.lifecycle import (
     snooze,
 )
 from bot.incidents.maintenance import open_maintenances, schedule_maintenance
+from bot.incidents.maintenance_changes import (
+    cancel_maintenance,
+    extend_maintenance,
+    get_maintenance,
+    reschedule_maintenance,
+)
 from bot.incidents.promises import PromiseRecord, expire_promises, promise_record
 from bot.incidents.queries import (
     components_by_key,
@@ -79,6 +85,10 @@ __all__ = [
     "set_manual_level",
     "who_may",
     "open_maintenances",
+    "cancel_maintenance",
+    "extend_maintenance",
+    "get_maintenance",
+    "reschedule_maintenance",
     "reminder_is_stale",
     "schedule_maintenance",
     "sweep",
@@ -111,6 +121,7 @@ __all__ = [
     "open_incidents",
     "promise_record",
     "publish_update",
+    "notify_subscribers",
     "record_event",
     "require_open",
     "resolve",

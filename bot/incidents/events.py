@@ -75,12 +75,18 @@ def notify_subscribers(
     event_id: int | None = None,
     maintenance_id: int | None = None,
     status: str | None = None,
+    revision: int | str | None = None,
 ) -> None:
-    """One fan-out row per public notice; the subscribers' drain expands it (bot.subscribers)."""
+    """One fan-out row per public notice; the subscribers' drain expands it (bot.subscribers).
+    `revision` names a later notice about the same update or window (a correction re-sent,
+    a maintenance change): the correction event's id, or the window update's id."""
     payload: dict[str, int | str | None]
+    suffix = f":{revision}" if revision is not None else ""
     if event_id is not None:
-        key, payload = f"fanout:update:{event_id}", {"event_id": event_id}
+        key, payload = f"fanout:update:{event_id}{suffix}", {"event_id": event_id}
     else:
-        key = f"fanout:maintenance:{maintenance_id}:{status}"
+        key = f"fanout:maintenance:{maintenance_id}:{status}{suffix}"
         payload = {"maintenance_id": maintenance_id, "status": status}
+    if revision is not None:
+        payload["revision"] = revision
     outbox.enqueue(session, key=key, kind=kinds.FANOUT, now=now, payload=payload)

@@ -29,7 +29,9 @@ from bot.text.status import (
     indicator,
     neutral_title,
 )
+from bot.text.times import hhmm
 
+TOLD_KINDS = (EventKind.PUBLIC_UPDATE, EventKind.CORRECTION)
 PUBLIC = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
 
 
@@ -92,6 +94,24 @@ def changes(data: Mapping[str, Any] | None, names: Mapping[str, str]) -> tuple[C
     return tuple(out)
 
 
+def told_wording(body: str | None, data: Mapping[str, Any] | None) -> str:
+    """The wording customers read for an update: the published text, or its latest
+    correction followed by "(corrected HH:MM UTC)" (every public surface shows this)."""
+    correction = (data or {}).get("correction")
+    if not isinstance(correction, Mapping) or "body" not in correction:
+        return public_text(body)
+    at = datetime.fromisoformat(str(correction["at"]))
+    return f"{public_text(str(correction['body']))} (corrected {hhmm(at)})"
+
+
+def corrected_at(data: Mapping[str, Any] | None) -> datetime:
+    """When an update's wording was last corrected (the minimum time if never)."""
+    correction = (data or {}).get("correction")
+    if isinstance(correction, Mapping) and "at" in correction:
+        return datetime.fromisoformat(str(correction["at"]))
+    return datetime.min.replace(tzinfo=UTC)
+
+
 def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
     """Replay public update rows (`public_id`, `status`, `body`, `at`, `data`), oldest first."""
     views = []
@@ -118,7 +138,7 @@ def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
             PublishedUpdate(
                 id=event.public_id,
                 status=status,
-                body=public_text(event.body),
+                body=told_wording(event.body, event.data),
                 at=event.at,
                 affected=affected,
             )
@@ -132,7 +152,7 @@ def replay_events(events: Sequence[Any], names: Mapping[str, str]) -> Replay:
         names=tuple(named[c] for c in levels),
         levels=levels,
         worst=worst,
-        updated_at=events[-1].at,
+        updated_at=max([events[-1].at, *(corrected_at(e.data) for e in events)]),
     )
 
 
@@ -181,11 +201,12 @@ def replays(
     cache = cache if cache is not None else ReplayCache()
     names_key = hash(tuple(sorted(names.items())))
     scope = [*PUBLIC, Incident.status != IncidentStatus.RESOLVED] if only_open else PUBLIC
+    # A correction rewrites an earlier update's wording: it counts as news for the cache.
     latest = dict(
         session.execute(
             select(TimelineEvent.incident_id, func.max(TimelineEvent.id))
             .join(Incident, Incident.id == TimelineEvent.incident_id)
-            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE, *scope)
+            .where(TimelineEvent.kind.in_(TOLD_KINDS), *scope)
             .group_by(TimelineEvent.incident_id)
         ).all()
     )
@@ -238,6 +259,8 @@ def maintenance_updates(
             break
         status = str(raw.get("status", "scheduled"))
         levels = _MAINTENANCE_LEVELS.get(status)
+        if raw.get("cancelled") and not raw.get("affects"):
+            levels = None  # cancelled before it started: it never held a component
         affected = (
             tuple(Change(cid, name, levels[0].value, levels[1].value) for cid, name in components)
             if levels

@@ -17,6 +17,7 @@ SLACK_COMPONENT = "slack.component"  # a public level change not told in an inci
 SLACK_ROOT = "slack.root"
 # A top-level post in #incidents whose text was rendered when queued (a provider's change).
 SLACK_CHANNEL_TEXT = "slack.channel_text"
+SLACK_FILE = "slack.file"  # a file (the postmortem) into the incident's thread
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -27,6 +28,7 @@ SLACK_KINDS = (
     SLACK_COMPONENT,
     SLACK_ROOT,
     SLACK_CHANNEL_TEXT,
+    SLACK_FILE,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker

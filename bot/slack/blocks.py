@@ -32,6 +32,7 @@ B_STATUS = "status"
 B_NEXT_IN = "next_in"
 B_FORCE = "force"
 B_NOTE = "note"
+B_NOTIFY = "notify"
 COMPONENT_PREFIX = "component:"
 
 
@@ -121,6 +122,20 @@ def event_post(event: TimelineEvent, number: int) -> str:
     return clip(f"INC-{number} · {line}", THREAD_POST_LIMIT)
 
 
+def event_blocks(event: TimelineEvent, number: int, text: str) -> list[Block] | None:
+    """A published update's post carries a "Correct" button (the latest one is corrected)."""
+    if event.kind != "public_update":
+        return None
+    actions = {
+        "type": "actions",
+        "block_id": f"event:{event.id}",
+        "elements": [button("Correct", SlackId.CORRECT_UPDATE, str(number))],
+    }
+    # A section holds 3,000 characters; a public update may be longer: all of it shows.
+    parts = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)]
+    return [*(section(part) for part in parts), actions]
+
+
 def role_dm(number: int, title: str, role: str, due: datetime | None) -> str:
     meaning = {
         "commander": "you coordinate the response: decide, delegate, and make sure an owner "
@@ -158,13 +173,19 @@ def escalation_post(number: int, mentions: Sequence[str], due: datetime) -> tupl
     return text, incident_actions(number, resolve=False)
 
 
-def maintenance_post(title: str, status: str, starts: datetime, ends: datetime) -> str:
+def maintenance_post(
+    title: str, status: str, starts: datetime, ends: datetime, ref: str = ""
+) -> str:
     verb = {
         "scheduled": "Maintenance scheduled",
         "in_progress": "Maintenance started",
         "completed": "Maintenance completed",
+        "cancelled": "Maintenance cancelled",
+        "rescheduled": "Maintenance rescheduled",
+        "extended": "Maintenance extended",
     }.get(status, f"Maintenance {status}")
-    return f":wrench: {verb}: *{STYLE.text(title)}* ({date_token(starts)} – {date_token(ends)})"
+    name = f"{ref} {STYLE.text(title)}" if ref else STYLE.text(title)
+    return f":wrench: {verb}: *{name}* ({date_token(starts)} – {date_token(ends)})"
 
 
 def level_post(

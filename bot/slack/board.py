@@ -60,6 +60,7 @@ class BoardIncident:
 
 @dataclass(frozen=True)
 class BoardMaintenance:
+    ref: str  # MNT-<n>, what `/incident maintenance cancel|reschedule|extend` take
     title: str
     status: str
     starts_at: datetime
@@ -141,6 +142,7 @@ def gather(session: Session, settings: Settings, now: datetime) -> BoardView:
     ]
     windows = [
         BoardMaintenance(
+            ref=m.ref,
             title=m.title,
             status=m.status.value,
             starts_at=m.starts_at,
@@ -275,7 +277,7 @@ def render_board(view: BoardView) -> tuple[str, list[Block]]:
             state = "in progress" if m.status == MaintenanceStatus.IN_PROGRESS else "scheduled"
             keys = f" ({', '.join(m.keys)})" if m.keys else ""
             lines.append(
-                f"• {STYLE.text(m.title)}{keys} — {state}, "
+                f"• *{m.ref}* {STYLE.text(m.title)}{keys} — {state}, "
                 f"{date_token(m.starts_at)} – {date_token(m.ends_at)}"
             )
         others.append(section(fit("*Maintenance*", lines[:20])))

@@ -16,11 +16,13 @@ class SlackId(enum.StrEnum):
     RESOLVE = "resolve"
     PUBLISH_ANYWAY = "publish_anyway"
     EDIT_UPDATE = "edit_update"
+    CORRECT_UPDATE = "correct_update"  # on a published update in the thread
     # modals (view callback IDs)
     DECLARE_MODAL = "declare_modal"
     UPDATE_MODAL = "update_modal"
     NOTE_MODAL = "note_modal"
     RESOLVE_MODAL = "resolve_modal"
+    CORRECT_MODAL = "correct_modal"
 
 
 BUTTONS = (
@@ -32,10 +34,12 @@ BUTTONS = (
     SlackId.RESOLVE,
     SlackId.PUBLISH_ANYWAY,
     SlackId.EDIT_UPDATE,
+    SlackId.CORRECT_UPDATE,
 )
 MODALS = (
     SlackId.DECLARE_MODAL,
     SlackId.UPDATE_MODAL,
     SlackId.NOTE_MODAL,
     SlackId.RESOLVE_MODAL,
+    SlackId.CORRECT_MODAL,
 )

@@ -14,6 +14,7 @@ from bot.slack.blocks import (
     B_MESSAGE,
     B_NEXT_IN,
     B_NOTE,
+    B_NOTIFY,
     B_OWNER,
     B_PUBLIC_TITLE,
     B_SEVERITY,
@@ -200,6 +201,29 @@ def resolve_modal(number: int, title: str, default: str) -> Block:
         _force_block(),
     ]
     return _modal(SlackId.RESOLVE_MODAL, "Resolve incident", "Resolve", blocks, str(number))
+
+
+def correct_modal(number: int, wording: str, *, published: str) -> Block:
+    """Correct the latest public update: prefilled with what it says now."""
+    blocks = [
+        context(
+            f"*INC-{number}*: the latest public update ({published}). The page, API and feeds "
+            "will show the new wording with “(corrected HH:MM UTC)”; the original stays in "
+            "the timeline."
+        ),
+        _input(B_MESSAGE, "Corrected wording", _text_input(wording, multiline=True)),
+        _input(
+            B_NOTIFY,
+            "Subscribers",
+            {
+                "type": "checkboxes",
+                "options": [_option("Send the corrected update to subscribers again", "notify")],
+            },
+            optional=True,
+        ),
+        _force_block(),
+    ]
+    return _modal(SlackId.CORRECT_MODAL, "Correct update", "Correct", blocks, str(number))
 
 
 def result_view(title: str, text: str) -> Block:

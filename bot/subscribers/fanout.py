@@ -32,11 +32,16 @@ log = logging.getLogger("flare.deliveries")
 
 
 def load_notice(session: Session, settings: Settings, payload: dict[str, Any]) -> Notice | None:
+    revision = payload.get("revision")
     if "event_id" in payload:
-        return incident_notice(session, settings, int(payload["event_id"]))
+        return incident_notice(session, settings, int(payload["event_id"]), revision=revision)
     if "maintenance_id" in payload:
         return maintenance_notice(
-            session, settings, int(payload["maintenance_id"]), str(payload["status"])
+            session,
+            settings,
+            int(payload["maintenance_id"]),
+            str(payload["status"]),
+            revision=revision,
         )
     return None
 

@@ -108,8 +108,11 @@ def _update_dicts(public_id: str, updates: Sequence[PublishedUpdate]) -> tuple[d
     )
 
 
-def incident_notice(session: Session, settings: Settings, event_id: int) -> Notice | None:
-    """The notice for a public update, or None if it is not (or no longer) public.
+def incident_notice(
+    session: Session, settings: Settings, event_id: int, *, revision: Any = None
+) -> Notice | None:
+    """The notice for a public update, or None if it is not (or no longer) public;
+    `revision` (a correction re-sent with --notify) makes it a notice of its own.
 
     Built from the one replay (`bot.incidents.replay`) of the updates published up to this
     one: the same scrubbed wording, statuses and impact the page shows."""
@@ -127,7 +130,7 @@ def incident_notice(session: Session, settings: Settings, event_id: int) -> Noti
     latest = told.updates[0]
     due = (event.data or {}).get("next_update_due")
     return Notice(
-        key=f"update:{event.id}",
+        key=f"update:{event.id}" + (f":{revision}" if revision is not None else ""),
         kind="incident",
         public_id=incident.public_id,
         name=incident_name(incident.public_title, told),
@@ -146,12 +149,20 @@ def incident_notice(session: Session, settings: Settings, event_id: int) -> Noti
 
 
 def maintenance_notice(
-    session: Session, settings: Settings, maintenance_id: int, status: str
+    session: Session, settings: Settings, maintenance_id: int, status: str, *, revision: Any = None
 ) -> Notice | None:
+    """The notice for a window's update: the latest with `status`, or (a change: cancelled,
+    rescheduled, extended) the update whose id is `revision`."""
     maintenance = session.get(Maintenance, maintenance_id)
     if maintenance is None:
         return None
-    current = [u for u in maintenance.updates if u.get("status") == status]
+    told = list(maintenance.updates)
+    if revision is not None:  # up to that update, even if a later one shares its time
+        index = next((i for i, u in enumerate(told) if u.get("id") == revision), None)
+        if index is None:
+            return None
+        told = told[: index + 1]
+    current = [u for u in told if revision is not None or u.get("status") == status]
     if not current:
         return None
     at = datetime.fromisoformat(str(current[-1]["at"]))
@@ -159,11 +170,10 @@ def maintenance_notice(
     found = session.scalars(select(Component).where(Component.key.in_(keys))).all()
     ids = [c.id for k in keys for c in found if c.key == k]
     components = _components(session, ids)
-    updates = maintenance_updates(
-        maintenance.updates, [(c.id, c.name) for c in components], upto=at
-    )
+    updates = maintenance_updates(told, [(c.id, c.name) for c in components], upto=at)
     return Notice(
-        key=f"maintenance:{maintenance.id}:{status}",
+        key=f"maintenance:{maintenance.id}:{status}"
+        + (f":{revision}" if revision is not None else ""),
         kind="maintenance",
         public_id=maintenance.public_id,
         name=public_text(maintenance.title),

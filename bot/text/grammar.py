@@ -31,13 +31,19 @@ USAGE: dict[str, str] = {
     "maintenance": "/incident maintenance <start> <duration> [key,key…] <title>",
     "changes": "/incident changes [2h]",
     "oncall": "/incident oncall",
+    # records (docs/records.md)
+    "postmortem": "/incident postmortem <ref>",
+    "stats": "/incident stats [30d]",
+    "correct": "/incident correct <ref> [--title] [--notify] <text>",
 }
 
 DETAILS = {
     "update": "status: investigating, identified, monitoring, resolved; "
     "levels: operational, degraded, partial, major, maintenance",
     "component": "levels: operational, degraded, partial, major, maintenance",
-    "maintenance": "example: /incident maintenance 2026-12-01T02:00Z 2h api,dashboard DB upgrade",
+    "maintenance": "example: /incident maintenance 2026-12-01T02:00Z 2h api,dashboard DB upgrade"
+    "\nchanges: /incident maintenance cancel <MNT-n> [message] · "
+    "reschedule <MNT-n> <start> <duration> · extend <MNT-n> <duration>",
     "declare": "with no title, the declare form opens",
     "changes": "deploys and other changes of the last 2 h (or the period given)",
     "stats": "incidents, response times and promises of the last 30 days (or the period given)",

@@ -25,9 +25,10 @@ _SLACK_ID = re.compile(
 )
 # Anything hosted by Slack or pointing into a workspace: any host under slack.com or
 # slack-gov.com (files, app, a workspace, an enterprise grid), with or without a scheme, any
-# path or port, and slack:// deep links. Slack's own public pages may be named.
+# path or port, and slack:// deep links. Slack's own public pages may be named. A host starts
+# after a non-word character, so a long word is not rescanned from each of its letters.
 _SLACK_LINK = re.compile(
-    r"<?(?:slack://[^\s<>|]*|(?:https?://)?(?:[\w-]+\.)*slack(?:-gov)?\.com(?::\d+)?"
+    r"<?(?:slack://[^\s<>|]*|(?:https?://)?(?<![\w.-])(?:[\w-]+\.)*slack(?:-gov)?\.com(?::\d+)?"
     r"(?:/[^\s<>|]*)?)(?:\|[^<>]{0,500}>)?",
     re.IGNORECASE,
 )

@@ -60,6 +60,8 @@ class EventKind(enum.StrEnum):
     TITLE_CHANGE = "title_change"
     VISIBILITY_CHANGE = "visibility_change"
     SNOOZE = "snooze"
+    # A visible correction of published wording or the public title (the original stays).
+    CORRECTION = "correction"
 
 
 LEVEL_LABELS = {

@@ -59,9 +59,9 @@ def _full_view(incidents: int) -> board.BoardView:
         degraded=[(f"Component {n}", ComponentStatus.MAJOR_OUTAGE) for n in range(60)],
         maintenances=[
             board.BoardMaintenance(
-                "M" * 200, MaintenanceStatus.SCHEDULED.value, START, START, ("api",)
+                f"MNT-{n}", "M" * 200, MaintenanceStatus.SCHEDULED.value, START, START, ("api",)
             )
-            for _ in range(30)
+            for n in range(30)
         ],
         scheduler_stale_since=START,
         notes=["3 Slack posts could not be sent"],

@@ -116,6 +116,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "subscribers": ("subscribers", "anyone"),
     "snooze": ("snooze 1 5", "recipient or responder"),
     "maintenance": ("maintenance 2026-12-01T02:00Z 2h api DB upgrade", "responder"),
+    "correct": ("correct 1 We are investigating failed card payments.", "responder"),
+    "postmortem": ("postmortem 1", "anyone"),
+    "stats": ("stats 30d", "anyone"),
 }
 COMMANDS["changes"] = ("changes 4h", "anyone")
 COMMANDS["oncall"] = ("oncall", "anyone")
@@ -134,6 +137,7 @@ ENTRIES = [
     Entry("button add_note", "anyone", lambda s, u: s.click("add_note", "1", user=u)),
     Entry("button resolve", "anyone", lambda s, u: s.click("resolve", "1", user=u)),
     Entry("button edit_update", "anyone", lambda s, u: s.click("edit_update", _pending(s), user=u)),
+    Entry("button correct_update", "anyone", lambda s, u: s.click("correct_update", "1", user=u)),
     Entry("button nothing_new", "responder", lambda s, u: s.click("nothing_new", "1", user=u)),
     Entry("button snooze", "recipient or responder", lambda s, u: s.click("snooze", "1", user=u)),
     Entry(
@@ -187,6 +191,21 @@ ENTRIES = [
         "anyone",
         lambda s, u: _modal(
             s, u, SlackId.NOTE_MODAL, "1", {"note": text_value("Anyone may note this.")}
+        ),
+    ),
+    Entry(
+        "modal correct",
+        "responder",
+        lambda s, u: _modal(
+            s,
+            u,
+            SlackId.CORRECT_MODAL,
+            "1",
+            {
+                "message": text_value("We are investigating failed card payments."),
+                "notify": multi_value("notify"),
+                "force": multi_value(),
+            },
         ),
     ),
     Entry(

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.slack.ids import BUTTONS, MODALS, SlackId
@@ -166,3 +167,25 @@ def test_slack_every_action_id_has_a_handler_and_a_test():
     source = here.read_text(encoding="utf-8")
     source += here.with_name("test_slack_commands.py").read_text(encoding="utf-8")
     assert [i.value for i in SlackId if f'"{i.value}"' not in source] == []
+
+
+def test_slack_correct_button_and_form(slack: Slack):
+    """The "Correct" button on a published update opens "correct_modal", prefilled."""
+    slack.command("declare sev2 Checkout errors")
+    slack.command("update 1 We are investigating failed chekcouts.")
+    slack.flush()
+    [root] = slack.roots()
+    [post] = [m for m in slack.thread_of(root) if "[public]" in m.text]
+    assert "correct_update" in json.dumps(post.blocks)
+    slack.click("correct_update", "1")
+    view = slack.opened_view()
+    assert view["callback_id"] == "correct_modal" and "chekcouts" in json.dumps(view)
+    answer = slack.submit(
+        view,
+        {
+            "message": text_value("We are investigating failed checkouts."),
+            "notify": multi_value(),
+            "force": multi_value(),
+        },
+    )
+    assert "Corrected the latest public update of INC-1" in json.dumps(answer)

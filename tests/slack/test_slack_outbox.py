@@ -22,14 +22,12 @@ def test_slack_command_is_acked_while_the_api_takes_two_seconds(slack: Slack):
     slack.command("declare Warm-up")  # the app is built and warm
     drainer = threading.Thread(target=slack.sender.drain)  # stuck on the slow API meanwhile
     drainer.start()
-    started = time.monotonic()
     reply = slack.command("declare sev1 Checkout down")
-    elapsed = time.monotonic() - started
+    # Acked while the drainer's call still waits on the fake's 2 s delay: no slow call ended.
     slow_calls_answered = [c for c in slack.fake.calls if c.end_ts is not None]
     slack.fake.clear_faults()
     drainer.join()
     assert "Declared INC-2" in reply["text"]
-    assert elapsed < 1.0, elapsed  # well before the fake's 2 s delay
     assert slow_calls_answered == []
 
 

@@ -15,6 +15,9 @@ prints the URL as its first stdout line.
 Routes:
   ``/api/<method>``      Slack Web API (form-encoded, JSON or GET query string)
   ``/response/<key>``    a ``response_url`` receiver (see :meth:`FakeSlack.response_url`)
+  ``/upload/<file id>``  POST: the upload URL ``files.getUploadURLExternal`` hands out; the
+                         bytes are kept in ``fake.files`` until ``files.completeUploadExternal``
+                         shares them (a message with ``files`` in the channel or thread)
   ``/_calls``            GET: every recorded call as a JSON list (``?method=`` filters)
   ``/_fault``            POST {"kind": "fail"|"rate_limit"|"server_error"|"delay"|"clear", ...}
   ``/_state``            GET: messages, pins, views, ephemerals, responses as JSON
@@ -46,7 +49,7 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-__all__ = ["Call", "FakeSlack", "Message", "RemoteFakeSlack", "main"]
+__all__ = ["Call", "FakeSlack", "Message", "RemoteFakeSlack", "StoredFile", "main"]
 
 JSONDict = dict[str, Any]
 
@@ -103,6 +106,7 @@ class Message:
     metadata: JSONDict | None = None
     edit_count: int = 0
     subtype: str | None = None
+    files: list[Any] | None = None
 
     @property
     def is_reply(self) -> bool:
@@ -127,7 +131,27 @@ class Message:
             out["reply_broadcast"] = True
         if self.metadata is not None:
             out["metadata"] = self.metadata
+        if self.files is not None:
+            out["files"] = self.files
         return out
+
+
+@dataclass
+class StoredFile:
+    """A file going through Slack's external upload flow."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None  # set once its bytes were POSTed to the upload URL
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    shared: bool = False
+
+    @property
+    def text(self) -> str:
+        return (self.content or b"").decode("utf-8", "replace")
 
 
 @dataclass
@@ -258,6 +282,8 @@ class FakeSlack:
         self.not_in_channel: set[str] = set()
         self.archived_channels: set[str] = set()
         self.errors: list[str] = []  # internal errors of the fake itself (should stay empty)
+        self.files: dict[str, StoredFile] = {}
+        self._file_seq = 0
 
         self._lock = threading.RLock()
         self._calls_changed = threading.Condition(self._lock)
@@ -299,6 +325,8 @@ class FakeSlack:
             "views.update": self._views_update,
             "views.push": self._views_push,
             "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -569,6 +597,8 @@ class FakeSlack:
             self._serve_api(h, path, path[len("/api/") :], parts.query, raw)
         elif path.startswith("/response/") and h.command == "POST":
             self._serve_response_url(h, path, raw)
+        elif path.startswith("/upload/") and h.command == "POST":
+            self._serve_upload(h, path, raw)
         elif path.startswith("/_"):
             self._serve_control(h, path, parts.query, raw)
         else:
@@ -700,6 +730,17 @@ class FakeSlack:
             return 200, {"ok": True}
 
         self._answer(h, call, delay, produce)
+
+    def _serve_upload(self, h: _Handler, path: str, raw: bytes) -> None:
+        """The upload URL: Slack answers 200 with "OK - <bytes>" once the file is stored."""
+        file_id = unquote(path[len("/upload/") :])
+        with self._lock:
+            stored = self.files.get(file_id)
+            if stored is None or stored.shared:
+                h.send(404, b"file not found", "text/plain")
+                return
+            stored.content = raw
+        h.send(200, f"OK - {len(raw)}".encode(), "text/plain")
 
     # ------------------------------------------------------------------ control endpoints
 
@@ -948,6 +989,58 @@ class FakeSlack:
         )
         self.messages[channel].append(msg)
         return {"channel": channel, "ts": msg.ts, "message": msg.to_slack()}
+
+    def _files_get_upload_url_external(self, args: JSONDict) -> JSONDict:
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(str(args.get("length") or ""))
+        except ValueError:
+            length = 0
+        if not filename or length < 1:
+            raise _ApiError("invalid_arguments")
+        self._file_seq += 1
+        file_id = f"F0FAKE{self._file_seq:05d}"
+        self.files[file_id] = StoredFile(file_id, filename, length)
+        return {"upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, args: JSONDict) -> JSONDict:
+        files = args.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except ValueError:
+                raise _ApiError("invalid_arguments") from None
+        if not isinstance(files, list) or not files:
+            raise _ApiError("invalid_arguments")
+        found = []
+        for item in files:
+            stored = self.files.get(str((item or {}).get("id")))
+            if stored is None or stored.content is None or stored.shared:
+                raise _ApiError("file_not_found")
+            found.append((stored, item.get("title") or stored.filename))
+        channel = args.get("channel_id") or None
+        thread_ts = args.get("thread_ts") or None
+        if channel is not None:
+            channel = self._check_channel(channel, posting=True)
+        shared = []
+        for stored, title in found:
+            stored.title, stored.channel, stored.thread_ts = str(title), channel, thread_ts
+            stored.shared = True
+            shared.append({"id": stored.id, "title": stored.title, "name": stored.filename})
+        if channel is not None:
+            self.messages[channel].append(
+                Message(
+                    ts=self._next_ts(),
+                    channel=channel,
+                    text=str(args.get("initial_comment") or ""),
+                    thread_ts=self._thread_root(channel, thread_ts),
+                    user=self.bot_user_id,
+                    bot_id=self.bot_id,
+                    subtype="file_share",
+                    files=shared,
+                )
+            )
+        return {"files": shared}
 
     def _chat_update(self, args: JSONDict) -> JSONDict:
         channel = self._check_channel(args.get("channel"))

@@ -610,3 +610,27 @@ def test_fakeslack_cli_runs_in_separate_process_and_records(tmp_path: Path) -> N
         assert proc.wait(timeout=10) == 0
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_fake_files_external_upload_flow_shares_the_file_in_a_thread():
+    import httpx
+
+    with FakeSlack() as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.url)
+        root = client.chat_postMessage(channel="C0FAKE0001", text="root")["ts"]
+        with pytest.raises(SlackApiError) as error:
+            client.files_getUploadURLExternal(filename="", length=0)
+        assert error.value.response["error"] == "invalid_arguments"
+        url = client.files_getUploadURLExternal(filename="pm.md", length=5)
+        with pytest.raises(SlackApiError) as error:
+            client.files_completeUploadExternal(files=[{"id": url["file_id"]}])
+        assert error.value.response["error"] == "file_not_found"  # no bytes yet
+        assert httpx.post(url["upload_url"], content=b"hello").status_code == 200
+        done = client.files_completeUploadExternal(
+            files=[{"id": url["file_id"], "title": "PM"}], channel_id="C0FAKE0001", thread_ts=root
+        )
+        assert done["files"][0]["title"] == "PM"
+        stored = fake.files[url["file_id"]]
+        assert stored.text == "hello" and stored.thread_ts == root and stored.shared
+        [reply] = [m for m in fake.thread("C0FAKE0001", root) if m.files]
+        assert reply.files is not None and reply.files[0]["id"] == url["file_id"]

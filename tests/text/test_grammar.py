@@ -138,6 +138,13 @@ def test_grammar_every_spec_subcommand_has_usage():
         "subscribers",
         "snooze",
         "maintenance",
+        # the internal dashboard
+        "changes",
+        "oncall",
+        # records
+        "postmortem",
+        "stats",
+        "correct",
     }
 
 

@@ -189,6 +189,13 @@ class Maintenance(Base):
     updated_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # Set when the window was called off: it ended (completed) without doing its work.
+    cancelled_at: Mapped[datetime | None]
     component_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Public updates of the maintenance: [{"id", "status", "body", "at"}], oldest first.
     updates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    @property
+    def ref(self) -> str:
+        """`MNT-<n>`: the window's number, as people name it in commands."""
+        return f"MNT-{self.id}"

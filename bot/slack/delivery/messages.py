@@ -10,11 +10,11 @@ from slack_sdk.webhook import WebhookClient
 from bot.db.engine import read_only
 from bot.db.models import Component, ComponentStatusChange, Incident, Maintenance, TimelineEvent
 from bot.slack import blocks
+from bot.slack.delivery.files import FilePosts
 from bot.slack.delivery.posting import Dropped, SlackJob
-from bot.slack.delivery.threads import ThreadPosts
 
 
-class Messages(ThreadPosts):
+class Messages(FilePosts):
     def _send_role_dm(self, job: SlackJob) -> None:
         user = str(job.payload["user"])
         with read_only(self.runtime.sessions) as session:
@@ -51,7 +51,11 @@ class Messages(ThreadPosts):
             if window is None:
                 raise Dropped("maintenance gone")
             text = blocks.maintenance_post(
-                window.title, str(job.payload.get("status")), window.starts_at, window.ends_at
+                window.title,
+                str(job.payload.get("status")),
+                window.starts_at,
+                window.ends_at,
+                ref=window.ref,
             )
         if self._find_posted(job, self.channel, None) is None:
             self._post(job, self.channel, text=text)

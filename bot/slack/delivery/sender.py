@@ -144,6 +144,7 @@ class SlackSender(Messages):
             kinds.SLACK_COMPONENT: self._send_component,
             kinds.SLACK_ROOT: self._send_root,
             kinds.SLACK_CHANNEL_TEXT: self._send_channel_text,
+            kinds.SLACK_FILE: self._send_file,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)

@@ -87,6 +87,7 @@ class ThreadPosts(Poster):
             assert incident is not None
             number, incident_id = incident.number, incident.id
             text = blocks.event_post(event, number)
+            post_blocks = blocks.event_blocks(event, number, text)
             is_declared = event.kind == "declared"
             refresh_root = event.kind != "note"
             opening = dashboard.thread_changes(session, incident) if is_declared else None
@@ -100,13 +101,13 @@ class ThreadPosts(Poster):
         channel, ts = self._root(job, incident_id)
         if self._find_posted(job, channel, ts) is None:
             try:
-                self._post(job, channel, text=text, thread_ts=ts)
+                self._post(job, channel, text=text, thread_ts=ts, blocks=post_blocks)
             except SlackApiError as error:
                 if error_code(error) not in GONE or self._root_exists(channel, ts):
                     raise
                 self._forget_root(incident_id, ts)  # deleted by hand: start a new thread
                 channel, ts = self._root(job, incident_id)
-                self._post(job, channel, text=text, thread_ts=ts)
+                self._post(job, channel, text=text, thread_ts=ts, blocks=post_blocks)
         return [root_refresh(incident_id, job.key)] if refresh_root else []
 
     def _send_channel_text(self, job: SlackJob) -> None:

@@ -14,7 +14,7 @@ from bot.incidents import Actor
 from bot.runtime import Runtime
 from bot.slack import dedupe, modals
 from bot.slack.ids import SlackId
-from bot.slack.listeners.forms import number_of, update_modal_for
+from bot.slack.listeners.forms import correct_modal_for, number_of, update_modal_for
 from bot.slack.listeners.replies import STYLE, Ack, error_text, once, respond, respond_now
 from bot.slack.responders import ResponderDirectory
 from bot.text.grammar import parse
@@ -44,6 +44,8 @@ def run_button(runtime: Runtime, directory: ResponderDirectory, body: dict[str, 
             return Ack(modal=modals.note_modal(number, title))
         if action == SlackId.RESOLVE:
             return Ack(modal=modals.resolve_modal(number, title, svc.DEFAULT_RESOLVED))
+        if action == SlackId.CORRECT_UPDATE:
+            return Ack(modal=correct_modal_for(runtime, number))
         if action == SlackId.NOTHING_NEW:
             return _nothing_new(runtime, directory.actor(user), body, number)
         if action == SlackId.SNOOZE:

@@ -73,3 +73,20 @@ def update_modal_for(
             cadence=runtime.settings.cadence_for(incident.severity),
             message=message,
         )
+
+
+def correct_modal_for(runtime: Runtime, number: int) -> dict[str, Any]:
+    """The correction form, prefilled with what the latest public update says now."""
+    from bot import records
+    from bot.text.times import hhmm
+
+    with read_only(runtime.sessions) as session:
+        incident = svc.get_incident(session, number)
+        latest = records.latest_public_update(session, incident)
+        if latest is None or incident.internal_only:
+            raise InvalidInput(f"{incident.ref} has no public update to correct.")
+        return modals.correct_modal(
+            incident.number,
+            records.current_wording(latest),
+            published=f"published {hhmm(latest.at)}",
+        )

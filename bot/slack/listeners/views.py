@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
+from bot import records
 from bot.commands import on_call_commander
 from bot.db.models import Incident
 from bot.errors import FlareError, InvalidInput
@@ -56,6 +57,22 @@ def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, An
                         now=now,
                     )
                     text = f"Internal note added to {incident.ref}."
+                elif callback == SlackId.CORRECT_MODAL:
+                    done = records.correct_update(
+                        session,
+                        runtime.settings,
+                        incident,
+                        text=text_value(values, blocks.B_MESSAGE) or "",
+                        actor=actor,
+                        now=now,
+                        notify=bool(multi(values, blocks.B_NOTIFY)),
+                        force=force,
+                    )
+                    told = "told again" if done.notified else "not re-sent"
+                    text = (
+                        f"Corrected the latest public update of {incident.ref} "
+                        f"(subscribers {told})."
+                    )
                 elif callback == SlackId.RESOLVE_MODAL:
                     svc.resolve(
                         session,
