@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 from bot.incidents import sweeps
 from bot.slack.delivery.sender import SlackSender
