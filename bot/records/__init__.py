@@ -3,6 +3,7 @@ maintenance changes and backups. README "Records"; docs/records.md.
 
 This package's public face is what it exports here."""
 
+from bot.records import sections  # noqa: F401  (registers the other features' sections)
 from bot.records.backup import BackupResult, backup_sqlite, pg_dump_command, verify
 from bot.records.corrections import (
     Corrected,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import context, records
 from bot import incidents as svc
-from bot import records
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 from tests.conftest import START
@@ -24,6 +24,10 @@ def seed_incident(runtime: Runtime) -> int:
     """INC-1, sev2 (20-minute cadence), 14:00 → 15:10; returns its number."""
     settings = runtime.settings
     with runtime.sessions.begin() as session:
+        report = context.check_report(
+            service="checkout", version="4411", actor="ci", url="https://ci.example.com/4411"
+        )
+        context.record_change(session, report, now=at(-8), source="hook")
         incident, _ = svc.declare(
             session,
             settings,

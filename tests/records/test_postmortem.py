@@ -40,7 +40,19 @@ def test_postmortem_numbers(runtime: Runtime, clock: Clock) -> None:
     assert ("correction", False) in kinds
     note = next(e for e in data["timeline"] if e["kind"] == "note")
     assert "checkout-prod-3" in note["text"]
-    assert data["sections"] == []
+    # The deploy CI reported 8 minutes before the declaration (the dashboard's changes).
+    assert data["sections"] == [
+        {
+            "key": "changes",
+            "title": "Changes in the 2 h before it",
+            "rows": [
+                {
+                    "at": "2026-11-25T13:52:00.000Z",
+                    "text": "checkout 4411 by ci https://ci.example.com/4411",
+                }
+            ],
+        }
+    ]
 
 
 def test_postmortem_markdown_marks_internal_entries(runtime: Runtime, clock: Clock) -> None:
@@ -49,6 +61,7 @@ def test_postmortem_markdown_marks_internal_entries(runtime: Runtime, clock: Clo
     assert "| API | Partial outage | 18 min |" in text
     assert "missed by 6 min" in text and "2 of 3 kept." in text
     assert "**[internal]** note: Rolling back deploy 4411" in text
+    assert "## Changes in the 2 h before it" in text
     assert "**[public]** public_update (resolved): Checkouts are working normally again." in text
 
 
@@ -60,7 +73,7 @@ def test_postmortem_extra_sections_plug_in(runtime: Runtime, clock: Clock) -> No
         document = postmortem(runtime, number)
     finally:
         records.SECTIONS.pop()
-    assert records.as_json(document)["sections"][0]["rows"][0]["text"] == "deploy 4411 checkout"
+    assert records.as_json(document)["sections"][-1]["rows"][0]["text"] == "deploy 4411 checkout"
     assert "## Changes before" in records.render_markdown(document)
 
 
