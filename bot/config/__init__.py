@@ -1,6 +1,7 @@
 """The one place that reads configuration: everything else is handed a frozen `Settings`."""
 
 from bot.config.loading import load_settings
+from bot.config.logs import configure_logging, log_handler, log_line
 from bot.config.settings import (
     AUTOMATION,
     CheckConfig,
@@ -27,7 +28,10 @@ __all__ = [
     "OnCallConfig",
     "Settings",
     "SignalMap",
+    "configure_logging",
     "load_settings",
+    "log_handler",
+    "log_line",
     "normalize_database_url",
     "parse_cadence",
     "read_duration",
