@@ -27,6 +27,16 @@ DRAIN_INTERVAL = timedelta(milliseconds=250)
 RETENTION_EVERY = timedelta(minutes=10)
 PRUNE_BATCH = 500  # rows per committed transaction
 PRUNE_BATCHES = 20  # per table per run; what is left goes next run
+# What each job does, as APScheduler names it in its warnings (missed runs, overlaps). A job
+# logs only when it did something; APScheduler's per-run INFO lines are silenced
+# (bot/config/logs.py QUIET).
+JOB_NAMES = {
+    "sweep": "sweep reminders, promises and maintenance windows",
+    "slack-drain": "send queued Slack messages",
+    "board": "refresh the #incidents board",
+    "deliveries": "deliver subscriber mail and webhooks",
+    "retention": "prune rows older than FLARE_RETENTION",
+}
 
 
 def run_sweep(runtime: Runtime) -> None:
@@ -94,10 +104,13 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
         "interval",
         seconds=tick,
         id="sweep",
+        name=JOB_NAMES["sweep"],
         next_run_time=runtime.now(),
     )
     for name, job, every in background_jobs(runtime):
-        scheduler.add_job(_guard(name, job), "interval", seconds=every, id=name)
+        scheduler.add_job(
+            _guard(name, job), "interval", seconds=every, id=name, name=JOB_NAMES[name]
+        )
     scheduler.start()
     return scheduler
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -60,6 +61,8 @@ def create_app(
         scheduler = None
         if access_log is not None:
             access_log.start()
+            loop = type(asyncio.get_running_loop())
+            log.info("serving on the %s event loop", f"{loop.__module__}.{loop.__qualname__}")
         await public.start(app, runtime)
         if mode == "all":
             from bot.worker import start_scheduler

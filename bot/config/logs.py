@@ -25,6 +25,16 @@ QUIET = {
     "apscheduler.scheduler": logging.WARNING,
     "alembic": logging.WARNING,
 }
+# A run skipped because the previous one is still going is the design (max_instances=1,
+# coalesce): the next tick does the work, and a scheduler that stopped sweeping shows on the
+# board and /healthz. It is not worth a warning a tick under load.
+_OVERLAP = "maximum number of running instances reached"
+
+
+def _not_overlap(record: logging.LogRecord) -> bool:
+    return _OVERLAP not in str(record.msg) and _OVERLAP not in record.getMessage()
+
+
 _stamps: tuple[int, str] = (-1, "")
 
 
@@ -89,6 +99,9 @@ def configure_logging(fmt: str = "text", *, stream: TextIO | None = None) -> log
         logger.propagate = True
     for name, level in QUIET.items():
         logging.getLogger(name).setLevel(level)
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    if _not_overlap not in scheduler.filters:
+        scheduler.addFilter(_not_overlap)
     return handler
 
 
