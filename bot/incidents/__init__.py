@@ -52,7 +52,7 @@ from bot.incidents.replay import (
     replay_events,
     replays,
 )
-from bot.incidents.sweeps import sweep
+from bot.incidents.sweeps import Swept, sweep
 from bot.incidents.updates import (
     DEFAULT_RESOLVED,
     NOTHING_NEW,
@@ -81,6 +81,7 @@ __all__ = [
     "open_maintenances",
     "reminder_is_stale",
     "schedule_maintenance",
+    "Swept",
     "sweep",
     "Change",
     "PublishedUpdate",
