@@ -143,6 +143,7 @@ def test_logs_flare_web_json_lines_on_uvloop_with_every_request(tmp_path: Path) 
     docs = [json.loads(line) for line in output.splitlines()]  # every line is JSON
     loggers = {d["logger"] for d in docs}
     assert {"flare.access", "uvicorn.error", "flare.web"} <= loggers, loggers
+    assert "uvicorn.access" not in loggers  # one access line per request: Flare's
     access = [d for d in docs if d["logger"] == "flare.access"]
     assert len(access) == sent
     assert [d["status"] for d in access[-41:]] == [200] * 40 + [405]

@@ -93,10 +93,15 @@ def configure_logging(fmt: str = "text", *, stream: TextIO | None = None) -> log
     handler.flare = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # Flare writes its own access log (web/access.py): uvicorn's must stay off, and uvicorn
+    # logs access whenever this logger has a handler, its ancestors' included.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
     for name, level in QUIET.items():
         logging.getLogger(name).setLevel(level)
     scheduler = logging.getLogger("apscheduler.scheduler")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 import time
@@ -109,6 +110,10 @@ class PublicSite:
             self.failing = False
             self.snapshot = snapshot
             self.built_at = time.monotonic()
+            # The snapshot and everything loaded so far live until the next rebuild: move them
+            # out of the collector's generations, so a full collection under load walks only
+            # what requests allocate (it walked the whole heap: tens of ms of p99).
+            gc.freeze()
             return True
 
     async def current(self) -> Snapshot | None:
