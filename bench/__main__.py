@@ -23,8 +23,8 @@ from bench.common import Result
 from tests.support.db import admin_dsn
 
 # Order matters: scale reuses the page bench's seeded database.
-BENCHES = ("page", "scale", "propagation", "acks", "board", "reminders")
-NEEDS_PG = {"propagation", "acks", "board", "reminders"}
+BENCHES = ("page", "weight", "scale", "takeover", "propagation", "acks", "board", "reminders")
+NEEDS_PG = {"takeover", "propagation", "acks", "board", "reminders"}
 SPEC_TARGETS = [
     "`GET /` and `/api/v2/summary.json` from one `flare web` worker with its production "
     "settings (access log on): ≥ 1.0× the throughput of a plain Starlette route returning the "
