@@ -15,11 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench import common
 from bench.common import Result, median
@@ -118,53 +115,15 @@ def capture(base: str) -> dict[str, dict[str, dict[str, object]]]:
     return out
 
 
-PY_SPY = Path(sys.executable).with_name("py-spy")
-
-
 def sampled_profile(pid: int, url: str, seconds: float = 10.0) -> str:
     """py-spy samples the server under wrk load: each watched frame's inclusive share."""
-    out = Path(tempfile.mkdtemp(prefix="flare-pyspy-")) / "stacks.txt"
-    spy = subprocess.Popen(
-        [
-            str(PY_SPY),
-            "record",
-            "--pid",
-            str(pid),
-            "--rate",
-            "200",
-            "--format",
-            "raw",
-            "--duration",
-            str(int(seconds) + 1),
-            "--threads",
-            "-o",
-            str(out),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    spy, out = common.py_spy(pid, seconds)
     time.sleep(0.5)
     wrk(url, {}, seconds)
     spy.wait(timeout=seconds + 30)
-    total, inclusive, threads = 0, Counter[str](), Counter[str]()
-    for line in out.read_text(encoding="utf-8").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        raw = stack.split(";")
-        frames = [f.split(" (")[0] for f in raw]
-        total += int(count)
-        threads[raw[0].split(": ", 1)[-1]] += int(count)
-        for frame in set(frames[1:]):
-            inclusive[frame] += int(count)
-    if not total:
-        return "py-spy collected no samples."
     watched = [
         "RequestResponseCycle.send",
-        "Logger.info",
-        "StreamHandler.emit",
         "HttpToolsProtocol.data_received",
-        "_Endpoint.__call__",
         "Front.__call__",
         "ProxyHeadersMiddleware.__call__",
         "serve",
@@ -174,10 +133,7 @@ def sampled_profile(pid: int, url: str, seconds: float = 10.0) -> str:
         "Snapshot.__init__",
         "load",
     ]
-    lines = [f"{total} samples at 200 Hz over {seconds:.0f} s of `/` identity load:"]
-    lines += [f"  {n / total:6.1%}  thread {t}" for t, n in threads.most_common(3)]
-    lines += [f"  {inclusive[f] / total:6.1%}  under {f}" for f in watched if inclusive[f]]
-    return "\n".join(lines)
+    return common.summarize(out, watched, f"over {seconds:.0f} s of `/` identity load")
 
 
 def explain(
