@@ -6,8 +6,10 @@ accumulated with the shared log format (bot/config/logs.py: text or JSON lines) 
 it in one `write` under the log handler's lock, so access lines never interleave with other
 log lines. `stop()` writes what is left: no request goes unlogged on a clean shutdown.
 
-The client is `scope["client"]`, which ProxyHeadersMiddleware has already replaced with the
-`X-Forwarded-For` client when the peer is a trusted proxy — as uvicorn's own access log did.
+The client is the one uvicorn's own access log named: the `X-Forwarded-For` client when the
+peer is a trusted proxy (FORWARDED_ALLOW_IPS), else the peer. ProxyHeadersMiddleware has set
+it for requests that went through the app; for the fast path's the writer applies the same
+rule (`forwarded_client`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,23 @@ NAME = "flare.access"
 INTERVAL = 0.1  # seconds between writes: lines appear at most this late
 
 
-def describe(scope: dict[str, Any], status: int) -> tuple[str, dict[str, Any]]:
-    """uvicorn's access line (`1.2.3.4:5678 - "GET /?a=1 HTTP/1.1" 200`) and its fields."""
+def forwarded_client(scope: dict[str, Any], trusted: Any) -> Any:
+    """The client ProxyHeadersMiddleware would have put in `scope["client"]`: the
+    X-Forwarded-For client when the peer is a trusted proxy, else the peer."""
     client = scope.get("client")
+    if trusted is None or not client or client[0] not in trusted:
+        return client
+    values = [value for name, value in scope["headers"] if name == b"x-forwarded-for"]
+    if not values:
+        return client
+    host, port = trusted.get_trusted_client_address(b", ".join(values).decode("latin-1"))
+    return (host, port) if host else client
+
+
+def describe(scope: dict[str, Any], status: int, trusted: Any = None) -> tuple[str, dict[str, Any]]:
+    """uvicorn's access line (`1.2.3.4:5678 - "GET /?a=1 HTTP/1.1" 200`) and its fields;
+    `trusted` (the proxies) for a scope that did not go through ProxyHeadersMiddleware."""
+    client = forwarded_client(scope, trusted)
     where = f"{client[0]}:{client[1]}" if client else "-"
     path = scope.get("raw_path") or scope["path"].encode()
     query = scope.get("query_string")
@@ -50,12 +66,14 @@ class AccessLog:
         self.fmt = fmt
         self.stream = stream
         self.interval = interval
-        self._pending: deque[tuple[float, dict[str, Any], int]] = deque()
+        self._pending: deque[tuple[float, dict[str, Any], int, bool]] = deque()
+        self.trusted: Any = None  # the proxies whose X-Forwarded-For names the client
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def record(self, scope: dict[str, Any], status: int) -> None:
-        self._pending.append((time.time(), scope, status))
+    def record(self, scope: dict[str, Any], status: int, raw: bool = False) -> None:
+        """`raw`: the scope did not go through ProxyHeadersMiddleware (the fast path)."""
+        self._pending.append((time.time(), scope, status, raw))
 
     def start(self) -> None:
         if self._thread is None:
@@ -79,8 +97,8 @@ class AccessLog:
         pending = self._pending
         lines = []
         while pending:
-            created, scope, status = pending.popleft()
-            message, fields = describe(scope, status)
+            created, scope, status, raw = pending.popleft()
+            message, fields = describe(scope, status, self.trusted if raw else None)
             lines.append(log_line(self.fmt, created, "INFO", NAME, message, **fields))
         if lines:
             self._write("\n".join(lines) + "\n")

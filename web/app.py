@@ -27,16 +27,18 @@ HOOKS: list[hooks.Hook] = []
 
 
 class FlareApp(Starlette):
-    """Starlette with the pure-ASGI front outermost (web/front.py): the X-Forwarded-For rule,
-    then the snapshot routes and the access log, then Starlette's own stack."""
+    """Starlette with the pure-ASGI front outermost (web/front.py): the snapshot routes and
+    the access log, then the X-Forwarded-For rule and Starlette's own stack."""
 
     trusted: list[str] = ["127.0.0.1"]
     access: AccessLog | None = None
 
     def build_middleware_stack(self) -> Any:
         inner = super().build_middleware_stack()
-        front = Front(inner, public.site_of(self), self.access)
-        return ProxyHeadersMiddleware(front, trusted_hosts=self.trusted)  # type: ignore[arg-type]
+        proxied = ProxyHeadersMiddleware(inner, trusted_hosts=self.trusted)  # type: ignore[arg-type]
+        if self.access is not None:  # the fast path's lines name the client by the same rule
+            self.access.trusted = proxied.trusted_hosts
+        return Front(proxied, public.site_of(self), self.access)
 
 
 def create_app(

@@ -3,10 +3,11 @@ log for every request.
 
 `/`, the API documents and the feeds (web/public/site.py HOT_PATHS) answered with GET or HEAD
 are served here, straight from the snapshot, with the same function the Starlette routes use
-(`site.serve`): the same bytes and headers, minus the router, the request scope copies and two
-middleware layers. Everything else — other methods, a process still without a snapshot, every
-other path — goes to the Starlette app unchanged. tests/web/test_front.py holds the two to
-the same answers.
+(`site.serve`): the same bytes and headers, minus the router, the request scope copies and
+three middleware layers (the X-Forwarded-For rule included: only the access log needs the
+client, and it applies the rule off the request path). Everything else — other methods, a
+process still without a snapshot, every other path — goes to the Starlette app unchanged.
+tests/web/test_front.py holds the two to the same answers.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Front:
         if snapshot is not None and scope["path"] in _HOT and scope["method"] in _READ:
             status = await serve(scope, send, snapshot.static[scope["path"]])
             if self.access is not None:
-                self.access.record(scope, status)
+                self.access.record(scope, status, True)
             return
         if self.access is None:
             await self.app(scope, receive, send)

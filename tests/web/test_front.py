@@ -74,7 +74,7 @@ async def _refuse(scope: Any, receive: Any, send: Any) -> None:
 def _front(app: Any) -> Front:
     stack = app.middleware_stack
     assert stack is not None
-    front = stack.app
+    front = stack
     assert isinstance(front, Front) and front.site is not None
     return front
 
@@ -178,6 +178,7 @@ def test_front_access_log_records_every_request(runtime: Runtime, clock: Clock) 
         ("GET", "/history", {}),
         ("GET", "/nowhere?x=1", {}),
         ("GET", "/healthz", {"x-forwarded-for": "203.0.113.9"}),
+        ("GET", "/api/v2/status.json", {"x-forwarded-for": "198.51.100.7"}),
     ]
     with TestClient(create_app(runtime, access_log=access), client=("127.0.0.1", 4000)) as http:
         etag = http.get("/").headers["etag"]
@@ -194,4 +195,5 @@ def test_front_access_log_records_every_request(runtime: Runtime, clock: Clock) 
     assert any('"GET /nowhere?x=1 HTTP/1.1" 404' in line for line in lines)
     # The trusted proxy's X-Forwarded-For names the client, as in uvicorn's log.
     assert any("203.0.113.9" in line and "/healthz" in line for line in lines)
+    assert any("198.51.100.7" in line and "/status.json" in line for line in lines)  # fast path
     assert all(" INFO flare.access: " in line for line in lines)
