@@ -21,6 +21,7 @@ from collections import deque
 from typing import Any, TextIO
 
 from bot.config import log_handler, log_line
+from bot.config import log_stamp as stamp
 
 NAME = "flare.access"
 INTERVAL = 0.1  # seconds between writes: lines appear at most this late
@@ -32,6 +33,10 @@ def forwarded_client(scope: dict[str, Any], trusted: Any) -> Any:
     client = scope.get("client")
     if trusted is None or not client or client[0] not in trusted:
         return client
+    return _forwarded(scope, trusted, client)
+
+
+def _forwarded(scope: dict[str, Any], trusted: Any, client: Any) -> Any:
     values = [value for name, value in scope["headers"] if name == b"x-forwarded-for"]
     if not values:
         return client
@@ -68,6 +73,8 @@ class AccessLog:
         self.interval = interval
         self._pending: deque[tuple[float, dict[str, Any], int, bool]] = deque()
         self.trusted: Any = None  # the proxies whose X-Forwarded-For names the client
+        self._targets: dict[tuple[Any, ...], str] = {}
+        self._hosts: dict[str, bool] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -95,14 +102,56 @@ class AccessLog:
     def flush(self) -> int:
         """Write every pending line now; returns how many."""
         pending = self._pending
-        lines = []
+        batch = []
         while pending:
-            created, scope, status, raw = pending.popleft()
-            message, fields = describe(scope, status, self.trusted if raw else None)
-            lines.append(log_line(self.fmt, created, "INFO", NAME, message, **fields))
-        if lines:
-            self._write("\n".join(lines) + "\n")
+            batch.append(pending.popleft())
+        if not batch:
+            return 0
+        lines = self._text(batch) if self.fmt == "text" else self._json(batch)
+        self._write("\n".join(lines) + "\n")
         return len(lines)
+
+    def _json(self, batch: list[tuple[float, dict[str, Any], int, bool]]) -> list[str]:
+        lines = []
+        for created, scope, status, raw in batch:
+            message, fields = describe(scope, status, self.trusted if raw else None)
+            lines.append(log_line("json", created, "INFO", NAME, message, **fields))
+        return lines
+
+    def _is_trusted(self, host: str) -> bool:
+        """`host in self.trusted`, remembered (the check parses addresses)."""
+        known = self._hosts.get(host)
+        if known is None:
+            if len(self._hosts) > 4096:
+                self._hosts.clear()
+            known = self._hosts[host] = self.trusted is not None and host in self.trusted
+        return known
+
+    def _text(self, batch: list[tuple[float, dict[str, Any], int, bool]]) -> list[str]:
+        """The same lines as `log_line("text", …)`, with the request part of each line
+        cached (a busy page asks for the same few targets over and over)."""
+        targets = self._targets
+        if len(targets) > 4096:
+            targets.clear()
+        trusted = self.trusted
+        lines = []
+        for created, scope, status, raw in batch:
+            key = (
+                scope["method"],
+                scope.get("raw_path"),
+                scope.get("query_string"),
+                scope.get("http_version"),
+            )
+            request = targets.get(key)
+            if request is None:
+                request = describe(scope, status)[0].split(" - ", 1)[1].rsplit(" ", 1)[0]
+                targets[key] = request
+            client = scope.get("client")
+            if raw and client and self._is_trusted(client[0]):
+                client = _forwarded(scope, trusted, client)
+            where = f"{client[0]}:{client[1]}" if client else "-"
+            lines.append(f"{stamp(created)} INFO {NAME}: {where} - {request} {status}")
+        return lines
 
     def _write(self, text: str) -> None:
         if self.stream is not None:

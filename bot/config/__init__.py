@@ -2,6 +2,7 @@
 
 from bot.config.loading import load_settings
 from bot.config.logs import configure_logging, log_handler, log_line
+from bot.config.logs import stamp as log_stamp
 from bot.config.settings import (
     AUTOMATION,
     CheckConfig,
@@ -32,6 +33,7 @@ __all__ = [
     "load_settings",
     "log_handler",
     "log_line",
+    "log_stamp",
     "normalize_database_url",
     "parse_cadence",
     "read_duration",
