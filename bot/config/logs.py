@@ -97,6 +97,7 @@ def configure_logging(fmt: str = "text", *, stream: TextIO | None = None) -> log
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.setLevel(logging.NOTSET)  # the root's level, whatever a uvicorn config set
     # Flare writes its own access log (web/access.py): uvicorn's must stay off, and uvicorn
     # logs access whenever this logger has a handler, its ancestors' included.
     access = logging.getLogger("uvicorn.access")
