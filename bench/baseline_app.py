@@ -1,6 +1,6 @@
 """The baseline: a plain Starlette route returning the bytes `flare web` served, with the same
 headers. Nothing is computed per request beyond picking which captured answer to send
-(304 if `If-None-Match` is sent, gzip if accepted, else identity).
+(304 if `If-None-Match` is sent, brotli or gzip if named in `Accept-Encoding`, else identity).
 
 The captured answers are read at start from the JSON file named by `FLARE_BENCH_CAPTURE`:
 {path: {variant: {"status": int, "headers": [[name, value], …], "body": base64}}}.
@@ -35,9 +35,12 @@ def create_app() -> Starlette:
 
         def endpoint(answers: dict[str, tuple[int, dict[str, str], bytes]]) -> Any:
             async def plain(request: Request) -> Response:
+                accept = request.headers.get("accept-encoding", "")
                 if "if-none-match" in request.headers:
                     status, headers, body = answers["not_modified"]
-                elif "gzip" in request.headers.get("accept-encoding", ""):
+                elif "br" in accept:
+                    status, headers, body = answers["br"]
+                elif "gzip" in accept:
                     status, headers, body = answers["gzip"]
                 else:
                     status, headers, body = answers["identity"]

@@ -215,6 +215,43 @@ def flare_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return start([str(FLARE), "worker"], env, log)
 
 
+def py_spy(pid: int, seconds: float) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start py-spy sampling `pid` at 200 Hz for `seconds`; the raw stacks go to the path."""
+    out = Path(tempfile.mkdtemp(prefix="flare-pyspy-")) / "stacks.txt"
+    args = ["record", "--pid", str(pid), "--rate", "200", "--format", "raw"]
+    args += ["--duration", str(int(seconds) + 1), "--threads", "-o", str(out)]
+    spy = subprocess.Popen(
+        [str(BIN / "py-spy"), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return spy, out
+
+
+def summarize(stacks: Path, watched: Sequence[str], what: str) -> str:
+    """The share of py-spy samples per thread and under each watched frame (inclusive)."""
+    from collections import Counter
+
+    total, inclusive, threads = 0, Counter[str](), Counter[str]()
+    try:
+        text = stacks.read_text(encoding="utf-8")
+    except OSError:
+        return "py-spy collected no samples."
+    for line in text.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        raw = stack.split(";")
+        total += int(count)
+        threads[raw[0].split(": ", 1)[-1]] += int(count)
+        for frame in {f.split(" (")[0] for f in raw[1:]}:
+            inclusive[frame] += int(count)
+    if not total:
+        return "py-spy collected no samples."
+    lines = [f"{total} samples at 200 Hz {what}:"]
+    lines += [f"  {n / total:6.1%}  thread {t}" for t, n in threads.most_common(3)]
+    lines += [f"  {inclusive[f] / total:6.1%}  under {f}" for f in watched if inclusive[f]]
+    return "\n".join(lines)
+
+
 def new_root() -> Path:
     return Path(tempfile.mkdtemp(prefix="flare-bench-"))
 

@@ -22,6 +22,17 @@ from tests.support.fakeslack import FakeSlack
 
 LEAD = timedelta(minutes=5)
 TARGET_LATE = 10.0
+TARGET_P99 = 2.0
+WATCHED = [
+    "SlackSender.drain",
+    "SlackSender._run",
+    "Messages._send_reminder",
+    "SlackSender.refresh_board",
+    "Waker.__call__",
+    "enqueue_due",
+    "Connection.execute",
+    "Connection.wait",
+]
 COMMANDER = "U0COMMAND"
 
 
@@ -46,7 +57,9 @@ def seed_due(url: str, count: int, due_at: datetime) -> list[str]:
     return users
 
 
-def one_round(cfg: common.Config, workers: int, count: int) -> dict[str, object]:
+def one_round(
+    cfg: common.Config, workers: int, count: int, *, profile: bool = False
+) -> dict[str, object]:
     with common.pg_database(f"rem{workers}") as url, FakeSlack() as fake:
         directory = cfg.dir(f"reminders-{workers}")
         env = common.slack_env(
@@ -61,6 +74,7 @@ def one_round(cfg: common.Config, workers: int, count: int) -> dict[str, object]
             due_at = datetime.now(UTC) + timedelta(seconds=3)
             users = seed_due(url, count, due_at)
             wall_minus_mono = time.time() - time.monotonic()
+            spy = common.py_spy(procs[0].pid, 8.0) if profile else None
 
             def dms() -> Counter[str]:
                 return Counter(
@@ -97,10 +111,16 @@ def one_round(cfg: common.Config, workers: int, count: int) -> dict[str, object]
                 .select_from(OutboxMessage)
                 .where(OutboxMessage.kind == reminders.REMINDER_KIND),
             )
+            sampled = ""
+            if spy is not None:
+                spy[0].wait(timeout=60)
+                what = "of one of the three workers from 3 s before the due time"
+                sampled = common.summarize(spy[1], WATCHED, what)
         finally:
             for process in procs:
                 common.stop(process)
     return {
+        "profile": sampled,
         "exactly_once": received == Counter(dict.fromkeys(users, 1)),
         "received": sum(received.values()),
         "distinct": len(received),
@@ -130,16 +150,34 @@ def run(cfg: common.Config) -> Result:
         f"{median(late3):.2f} / {percentile(late3, 99):.2f} / {worst:.2f} s",
         baseline=f"1 worker: {median(late1):.2f} / {percentile(late1, 99):.2f} / "
         f"{max(late1) if late1 else float('nan'):.2f} s",
-        target="≤ 10 s",
-        met=worst <= TARGET_LATE,
+        target="≤ 10 s (max); ≤ 2 s at p99",
+        met=worst <= TARGET_LATE and percentile(late3, 99) <= TARGET_P99,
     )
+    first = min(late3) if late3 else float("nan")
+    rate = len(late3) / (worst - first) if late3 and worst > first else float("nan")
+    result.row(
+        "first DM after the due time; DMs a second after that",
+        f"{first:.2f} s; {rate:,.0f} DMs/s",
+        baseline=f"1 worker: {min(late1) if late1 else float('nan'):.2f} s",
+    )
+    if percentile(late3, 99) > TARGET_P99 and not cfg.quick:
+        profiled = one_round(cfg, 3, count, profile=True)
+        result.profile = (
+            f"{profiled['profile']}\n"
+            "Reading it: the wake-up sweep queues every reminder on its second (the first DM "
+            "leaves within the time above); the p99 is then the drain's pace. Each DM costs "
+            "its own short transactions (renew the lease, check the reminder is still due, "
+            "post, mark sent), and the board job re-reads every open incident each second; "
+            "with 500 open incidents both compete for the same two cores as PostgreSQL."
+        )
     result.notes.append(
         f"{count} open incidents on PostgreSQL written with the same `reminder_due`, so every "
         "reminder DM falls due at one instant 3 s after the insert; `FLARE_TICK=1s`; the fake "
         "Slack answers at once and does not rate-limit (DMs go to distinct channels, so the "
         "sender's one-post-a-second-per-channel pacing does not apply). Lateness is the time "
-        "from the due instant to the fake receiving the `chat.postMessage`; it includes up "
-        "to one tick before a sweep notices. Exactly once is checked after three more sweeps "
-        "and drains found nothing more to send."
+        "from the due instant to the fake receiving the `chat.postMessage`. No tick is waited "
+        "for: a sweep that sees a nag fall due before the next tick schedules a wake-up sweep "
+        "at that instant, which starts the drain at once. Exactly once is checked after three "
+        "more sweeps and drains found nothing more to send."
     )
     return result

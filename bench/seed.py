@@ -55,8 +55,11 @@ def bench_settings(database_url: str) -> Settings:
     )
 
 
-def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> None:
+def seed(
+    runtime: Runtime, *, past: int = 500, now: datetime | None = None, open_incidents: int = 3
+) -> None:
     settings = runtime.settings
+    keys = [c.key for c in settings.components]
     now = now or datetime.now(UTC)
     start = now - timedelta(days=85)
     step = (now - timedelta(days=1) - start) / max(past, 1)
@@ -73,7 +76,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                 now=at,
                 severity=Severity.SEV3,
             )
-            key = COMPONENTS[n % 20].key
+            key = keys[n % len(keys)]
             svc.publish_update(
                 session,
                 settings,
@@ -102,7 +105,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                 now=at + timedelta(minutes=40),
                 message="This incident has been resolved.",
             )
-    for n in range(3):
+    for n in range(open_incidents):
         at = now - timedelta(hours=3)
         with runtime.sessions.begin() as session:
             incident, _ = svc.declare(
@@ -123,7 +126,7 @@ def seed(runtime: Runtime, *, past: int = 500, now: datetime | None = None) -> N
                     now=at + timedelta(minutes=15 * u),
                     message=f"Update {u}: we are still working on elevated error rates "
                     f"for component {n}. " * 3,
-                    components={COMPONENTS[n].key: LEVELS[n % 3]},
+                    components={keys[n % len(keys)]: LEVELS[n % 3]},
                 )
 
 

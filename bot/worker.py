@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
@@ -18,23 +19,77 @@ from sqlalchemy.orm import Session
 
 from bot import outbox, subscribers
 from bot.config import Settings
-from bot.incidents import sweep
+from bot.incidents import Swept, sweep
 from bot.runtime import Runtime
 from bot.slack import prune_processed_requests
 
 log = logging.getLogger("flare.worker")
 DRAIN_INTERVAL = timedelta(milliseconds=250)
+DRAIN_BURST = 2.0  # seconds one drain job may keep going while rows keep completing
 RETENTION_EVERY = timedelta(minutes=10)
 PRUNE_BATCH = 500  # rows per committed transaction
 PRUNE_BATCHES = 20  # per table per run; what is left goes next run
+# What each job does, as APScheduler names it in its warnings (missed runs, overlaps). A job
+# logs only when it did something; APScheduler's per-run INFO lines are silenced
+# (bot/config/logs.py QUIET).
+JOB_NAMES = {
+    "sweep": "sweep reminders, promises and maintenance windows",
+    "wake": "sweep at the instant the next reminder falls due",
+    "slack-drain": "send queued Slack messages",
+    "board": "refresh the #incidents board",
+    "deliveries": "deliver subscriber mail and webhooks",
+    "retention": "prune rows older than FLARE_RETENTION",
+}
 
 
-def run_sweep(runtime: Runtime) -> None:
+def run_sweep(runtime: Runtime) -> Swept | None:
     try:
         with runtime.sessions.begin() as session:
-            sweep(session, runtime.settings, runtime.now())
+            return sweep(session, runtime.settings, runtime.now())
     except OperationalError as error:  # database restarting: try again next tick
         log.warning("sweep skipped, database unavailable: %s", error.orig)
+        return None
+
+
+class Waker:
+    """The sweep on every tick, and once more at the instant the next nag falls due when that
+    comes before the next tick (a one-off `wake` job), so a reminder is queued on its second
+    rather than up to a tick late; the ticks stay as the safety net. A sweep that queued
+    something starts the Slack drain at once instead of at its next interval."""
+
+    def __init__(self, runtime: Runtime, scheduler: BackgroundScheduler) -> None:
+        self.runtime = runtime
+        self.scheduler = scheduler
+
+    def __call__(self) -> None:
+        swept = run_sweep(self.runtime)
+        if swept is None:
+            return
+        wall = datetime.now(UTC)
+        if swept.queued and self.scheduler.get_job("slack-drain") is not None:
+            self.scheduler.modify_job("slack-drain", next_run_time=wall)
+        if swept.wake is not None:
+            delay = swept.wake - self.runtime.now()
+            if delay > timedelta(0):
+                self.scheduler.add_job(
+                    _guard("wake", self),
+                    "date",
+                    run_date=wall + delay,
+                    id="wake",
+                    name=JOB_NAMES["wake"],
+                    replace_existing=True,
+                )
+
+
+def drain_while_busy(drain: Callable[[], int], limit: float = DRAIN_BURST) -> int:
+    """Drain again at once while a pass completed something (at most `limit` seconds), so a
+    burst of due rows goes out back to back instead of one batch per interval."""
+    deadline = time.monotonic() + limit
+    total = done = drain()
+    while done and time.monotonic() < deadline:
+        done = drain()
+        total += done
+    return total
 
 
 def prune(runtime: Runtime) -> dict[str, int]:
@@ -90,14 +145,17 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
     )
     tick = runtime.settings.tick.total_seconds()
     scheduler.add_job(
-        _guard("sweep", lambda: run_sweep(runtime)),
+        _guard("sweep", Waker(runtime, scheduler)),
         "interval",
         seconds=tick,
         id="sweep",
+        name=JOB_NAMES["sweep"],
         next_run_time=runtime.now(),
     )
     for name, job, every in background_jobs(runtime):
-        scheduler.add_job(_guard(name, job), "interval", seconds=every, id=name)
+        scheduler.add_job(
+            _guard(name, job), "interval", seconds=every, id=name, name=JOB_NAMES[name]
+        )
     scheduler.start()
     return scheduler
 
@@ -109,7 +167,9 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
         from bot.slack import SlackSender
 
         sender = SlackSender(runtime)
-        jobs.append(("slack-drain", sender.drain, DRAIN_INTERVAL.total_seconds()))
+        jobs.append(
+            ("slack-drain", lambda: drain_while_busy(sender.drain), DRAIN_INTERVAL.total_seconds())
+        )
         jobs.append(("board", sender.refresh_board, 1.0))
         jobs.append(("oncall-group", sender.read_oncall_group, 30.0))
     if runtime.settings.dependencies:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from bot.config import load_settings
+from bot.config import configure_logging, load_settings
 from bot.runtime import Runtime
 from bot.slack import start_socket_mode, stop_socket_mode
 from web import health, hooks, slack_http, subscriptions
+from web.access import AccessLog
+from web.front import Front
 from web.hooks import deploy
 from web.public import site as public
 
@@ -25,15 +28,45 @@ HOOKS: list[hooks.Hook] = []
 HOOKS.append(deploy.HOOK)
 
 
-def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> Starlette:
-    """`mode` "all" (flare run) also runs the scheduler and outbox in this process."""
+class FlareApp(Starlette):
+    """Starlette with the pure-ASGI front outermost (web/front.py): the snapshot routes and
+    the access log, then the X-Forwarded-For rule and Starlette's own stack."""
+
+    trusted: list[str] = ["127.0.0.1"]
+    access: AccessLog | None = None
+
+    def build_middleware_stack(self) -> Any:
+        inner = super().build_middleware_stack()
+        proxied = ProxyHeadersMiddleware(inner, trusted_hosts=self.trusted)  # type: ignore[arg-type]
+        if self.access is not None:  # the fast path's lines name the client by the same rule
+            self.access.trusted = proxied.trusted_hosts
+        return Front(proxied, public.site_of(self), self.access)
+
+
+def create_app(
+    runtime: Runtime | None = None,
+    *,
+    mode: str | None = None,
+    access_log: AccessLog | None = None,
+) -> Starlette:
+    """`mode` "all" (flare run) also runs the scheduler and outbox in this process.
+
+    Under `flare web`/`flare run` (FLARE_ACCESS_LOG=1, set by bot/cli/serve.py) logging is
+    set up in Flare's format and every request goes to the access log (web/access.py)."""
     mode = mode or os.environ.get("FLARE_PROCESS_MODE", "web")
     owns_runtime = runtime is None
     runtime = runtime or Runtime.create(load_settings())
+    if access_log is None and os.environ.get("FLARE_ACCESS_LOG") == "1":
+        configure_logging(runtime.settings.log_format)
+        access_log = AccessLog(runtime.settings.log_format)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         scheduler = None
+        if access_log is not None:
+            access_log.start()
+            loop = type(asyncio.get_running_loop())
+            log.info("serving on the %s event loop", f"{loop.__module__}.{loop.__qualname__}")
         await public.start(app, runtime)
         if mode == "all":
             from bot.worker import start_scheduler
@@ -47,6 +80,8 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await public.stop(app)
+            if access_log is not None:
+                access_log.stop()
             if owns_runtime:
                 runtime.close()
 
@@ -60,8 +95,8 @@ def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> St
     # X-Forwarded-For is believed only from the proxies in FORWARDED_ALLOW_IPS (uvicorn runs
     # with proxy_headers=False): any client can write that header, and the subscription rate
     # limit counts the address it names.
-    trusted = list(runtime.settings.forwarded_allow_ips)
-    proxies = Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[proxies])
+    app = FlareApp(routes=routes, lifespan=lifespan)
+    app.trusted = list(runtime.settings.forwarded_allow_ips)
+    app.access = access_log
     app.state.runtime = runtime
     return app

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
 from bot.cli import deploy, incident, serve, subscribers
 from bot.cli import records as records_cli
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, configure_logging, load_settings
 
 # Every module that adds `flare` sub-commands, in the order `flare --help` lists them.
 MODULES = (serve, incident, subscribers, records_cli, deploy)
@@ -26,10 +25,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     argv = list(sys.argv[1:] if argv is None else argv)
     # `incident` words go to the slash-command grammar untouched (options may stand anywhere).
     words = argv[1:] if argv[:1] == ["incident"] else None
@@ -41,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"flare: configuration error: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
     return int(args.run(settings, args))
 
 

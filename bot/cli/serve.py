@@ -12,6 +12,9 @@ from bot.cli.parsing import PORT, Subparsers, whole
 from bot.config import Settings
 
 log = logging.getLogger("flare")
+# uvloop and httptools by name (not "auto", which falls back silently); logging and the access
+# log are Flare's (bot/config/logs.py, web/access.py), so uvicorn configures none.
+SERVER_SETTINGS = {"loop": "uvloop", "http": "httptools", "log_config": None, "access_log": False}
 
 
 def cmd_serve(settings: Settings, *, mode: str, host: str, port: int, workers: int = 1) -> int:
@@ -27,6 +30,9 @@ def cmd_serve(settings: Settings, *, mode: str, host: str, port: int, workers: i
         )
     # The web app reads its role from here: `run` also sweeps and drains in-process.
     os.environ["FLARE_PROCESS_MODE"] = mode
+    # Logging in Flare's format and Flare's own access log (web/access.py): every request,
+    # written off the request's path. uvicorn's loggers propagate to the same handler.
+    os.environ["FLARE_ACCESS_LOG"] = "1"
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -34,6 +40,7 @@ def cmd_serve(settings: Settings, *, mode: str, host: str, port: int, workers: i
         port=port,
         workers=workers,
         log_level="info",
+        **SERVER_SETTINGS,  # type: ignore[arg-type]
         # X-Forwarded-For is handled in web.app.create_app, trusting FORWARDED_ALLOW_IPS only.
         proxy_headers=False,
         timeout_graceful_shutdown=5,

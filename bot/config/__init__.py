@@ -1,6 +1,8 @@
 """The one place that reads configuration: everything else is handed a frozen `Settings`."""
 
 from bot.config.loading import load_settings
+from bot.config.logs import configure_logging, log_handler, log_line
+from bot.config.logs import stamp as log_stamp
 from bot.config.settings import (
     AUTOMATION,
     CheckConfig,
@@ -27,7 +29,11 @@ __all__ = [
     "OnCallConfig",
     "Settings",
     "SignalMap",
+    "configure_logging",
     "load_settings",
+    "log_handler",
+    "log_line",
+    "log_stamp",
     "normalize_database_url",
     "parse_cadence",
     "read_duration",

@@ -58,7 +58,7 @@ from bot.incidents.replay import (
     replay_events,
     replays,
 )
-from bot.incidents.sweeps import sweep
+from bot.incidents.sweeps import Swept, sweep
 from bot.incidents.updates import (
     DEFAULT_RESOLVED,
     NOTHING_NEW,
@@ -91,6 +91,7 @@ __all__ = [
     "reschedule_maintenance",
     "reminder_is_stale",
     "schedule_maintenance",
+    "Swept",
     "sweep",
     "Change",
     "PublishedUpdate",

@@ -186,6 +186,23 @@ def candidates(session: Session, settings: Settings, now: datetime) -> list[Prom
     ]
 
 
+def next_due(
+    session: Session, settings: Settings, now: datetime, horizon: timedelta
+) -> datetime | None:
+    """The first instant after `now`, and no later than `now + horizon`, at which a nag falls
+    due (a reminder window opens, a promise passes, an escalation slot comes); None if none
+    does. The worker wakes a sweep for it instead of waiting for the next tick."""
+    times = []
+    for state in candidates(session, settings, now + horizon):
+        at = reminder_at(settings, state)
+        start = escalation_start(state)
+        slot = latest_slot(start, now)
+        following = start if slot is None else slot + ESCALATION_REPEAT
+        times += [t for t in (at, state.reminder_due, following) if t is not None and t > now]
+    first = min(times, default=None)
+    return first if first is not None and first <= now + horizon else None
+
+
 def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), _KEY_CHUNK):

@@ -35,7 +35,7 @@ TOLD_KINDS = (EventKind.PUBLIC_UPDATE, EventKind.CORRECTION)
 PUBLIC = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """A component change published with an update (Statuspage's `affected_components`)."""
 
@@ -45,7 +45,7 @@ class Change:
     new_status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PublishedUpdate:
     id: str
     status: str
@@ -58,7 +58,7 @@ class PublishedUpdate:
         return STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Replay:
     """What customers were told about one incident, replayed from its public updates."""
 

@@ -4,6 +4,7 @@ sent after it by the drains (Slack, mail, webhooks), each exactly once per uniqu
 from bot.outbox import kinds
 from bot.outbox.lease import LeaseKeeper, worker_id
 from bot.outbox.queue import (
+    LEASE,
     WORKER_ID,
     backlog,
     claim,
@@ -17,6 +18,7 @@ from bot.outbox.queue import (
 )
 
 __all__ = [
+    "LEASE",
     "WORKER_ID",
     "LeaseKeeper",
     "backlog",

@@ -20,6 +20,10 @@ from bot.db.models import OutboxMessage
 from bot.db.upsert import insert_ignore
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+# A claim holds a row this long unless renewed (LeaseKeeper renews every third of it while a
+# send is in flight). Short, so a killed worker's rows are taken over within seconds: a row
+# is free again at most LEASE after its holder's last renewal (docs/benchmarks.md, Takeover).
+LEASE = timedelta(seconds=10)
 MAX_BACKOFF = timedelta(minutes=5)
 
 
@@ -84,7 +88,7 @@ def claim(
     now: datetime,
     kinds: Sequence[str],
     limit: int = 20,
-    lease: timedelta = timedelta(seconds=60),
+    lease: timedelta = LEASE,
     worker: str = WORKER_ID,
 ) -> list[OutboxMessage]:
     """Lease up to `limit` due messages of `kinds`, oldest first.
@@ -135,7 +139,7 @@ def renew(
     *,
     now: datetime,
     worker: str,
-    lease: timedelta = timedelta(seconds=60),
+    lease: timedelta = LEASE,
 ) -> bool:
     """Extend our lease right before sending; False if it lapsed and another worker took
     the row (then we must not send it). Keeps a slow batch from being sent twice."""

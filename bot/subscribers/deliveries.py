@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -47,8 +47,8 @@ MAIL_BATCH = 50
 WEBHOOK_BATCH = 16
 FANOUT_BATCH = 5
 FANOUT_CHUNKS = 20  # chunks of one fan-out per pass; a longer list goes on next pass
-LEASE = timedelta(minutes=3)
-FANOUT_LEASE = timedelta(seconds=60)
+LEASE = outbox.LEASE  # short: renewed by a LeaseKeeper while a batch is in flight
+FANOUT_LEASE = outbox.LEASE
 MAX_ATTEMPTS = 15
 _THROTTLE = Throttle()  # per process, across drains: the mail server sees a steady rate
 

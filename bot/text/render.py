@@ -52,9 +52,28 @@ def percent(value: float | None) -> str:
     return f"{min(value, 99.99):.2f}%"
 
 
+# One letter per level for the 90 bars of each component (base.html styles `.d.o` …): the
+# bars are most of the page's weight, so a quiet day is `<i class="d o"></i>`.
+BAR_CODES = {
+    None: "n",
+    ComponentStatus.OPERATIONAL: "o",
+    ComponentStatus.DEGRADED_PERFORMANCE: "g",
+    ComponentStatus.PARTIAL_OUTAGE: "p",
+    ComponentStatus.MAJOR_OUTAGE: "m",
+    ComponentStatus.UNDER_MAINTENANCE: "u",
+}
+
+
+def daybar(day: Any) -> tuple[str, str]:
+    """A bar's level letter and tooltip: none on a quiet or no-data day (the range under the
+    bars dates them), the day's account on a day with anything to tell."""
+    quiet = day.worst in (None, ComponentStatus.OPERATIONAL) and not day.seconds
+    return BAR_CODES.get(day.worst, "n"), "" if quiet else daytip(day)
+
+
 def daytip(day: Any) -> str:
     """One day of an uptime bar (`day`, `worst`, `seconds`), as its tooltip says it."""
-    when = day.day.strftime("%b %d, %Y")
+    when = day.day.strftime("%b %d")  # the 90 days the bars cover: the year goes unsaid
     if day.worst is None:
         return f"{when}: no data"
     if not day.seconds:
@@ -86,6 +105,7 @@ def _environment() -> Environment:
         paragraphs=paragraphs,
         percent=percent,
         daytip=daytip,
+        daybar=daybar,
         longdate=lambda d: d.strftime("%a, %b %d, %Y"),
         monthname=lambda d: d.strftime("%B %Y"),
     )

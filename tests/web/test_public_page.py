@@ -38,7 +38,7 @@ def test_public_page_shows_what_customers_need(runtime: Runtime, clock: Clock) -
     assert "Partial outage</span>" in html and "Degraded performance</span>" in html
     assert "Under maintenance</span>" in html
     assert "uptime over the past 90 days" in html
-    assert html.count('class="d d-') == 3 * uptime.DAYS + 5  # bars + legend
+    assert html.count('<i class="d ') == 3 * uptime.DAYS + 5  # bars + legend
     recent = html[html.index("Past 7 days") :]
     assert "Webhook deliveries are back to normal." in recent  # the resolved one, in history
     assert "Webhook deliveries are back to normal." not in html[: html.index("Past 7 days")]

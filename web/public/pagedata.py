@@ -28,7 +28,7 @@ IMPACT_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComponentView:
     id: str
     key: str
@@ -74,7 +74,7 @@ class GroupView:
         return LEVEL_LABELS[self.status]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IncidentView:
     """An incident or a maintenance, as the page, the API and the feeds show it."""
 

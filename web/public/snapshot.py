@@ -1,5 +1,6 @@
-"""Every public representation, built once per data version: bytes, gzip bytes, strong ETags
-and ready-made ASGI header lists, so serving a request is a dict lookup and two `send`s.
+"""Every public representation, built once per data version: bytes, gzip and brotli bytes,
+strong ETags and ready-made ASGI header lists, so serving a request is a dict lookup and two
+`send`s.
 
 `/`, the API documents and the feeds are built eagerly; incident and history pages are
 rendered on their first request and kept in a small LRU owned by the snapshot, so they too
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+import brotli
 
 from bot.text.render import ENV, TEMPLATES
 from web.public import api, feeds
@@ -56,6 +59,11 @@ class Representation:
     status: int
     identity: Variant
     gzip: Variant
+    br: Variant
+
+    def variant(self, encoding: str) -> Variant:
+        """The variant for `negotiate.choose_encoding`'s answer."""
+        return self.br if encoding == "br" else self.gzip if encoding == "gzip" else self.identity
 
 
 def represent(
@@ -67,6 +75,8 @@ def represent(
 ) -> Representation:
     digest = hashlib.blake2b(body, digest_size=12).hexdigest().encode()
     compressed = gzip.compress(body, compresslevel=9, mtime=0)
+    # Quality 9: within a few percent of 11's size at a third of its time (rebuilds count).
+    packed = brotli.compress(body, quality=9)
     extra = list(extra)
 
     def variant(payload: bytes, etag: bytes, encoding: Headers) -> Variant:
@@ -94,6 +104,7 @@ def represent(
         status=status,
         identity=variant(body, b'"' + digest + b'"', []),
         gzip=variant(compressed, b'"' + digest + b'-gz"', [(b"content-encoding", b"gzip")]),
+        br=variant(packed, b'"' + digest + b'-br"', [(b"content-encoding", b"br")]),
     )
 
 
@@ -230,7 +241,7 @@ def unavailable() -> Representation:
     """Before the first snapshot could be read (database down at start): an honest 503."""
     body = (TEMPLATES / "public" / "unavailable.html").read_bytes()
     rep = represent(body, HTML, status=503)
-    for variant in (rep.identity, rep.gzip):
+    for variant in (rep.identity, rep.gzip, rep.br):
         headers = variant.start["headers"]
         headers[:] = [(k, v) for k, v in headers if k not in (b"cache-control", b"etag")]
         headers.extend([(b"cache-control", b"no-store"), (b"retry-after", b"5")])

@@ -33,7 +33,7 @@ from bot.slack.delivery.posting import (
 )
 from bot.slack.delivery.threads import FollowUps
 
-LEASE = timedelta(seconds=60)
+LEASE = outbox.LEASE  # short and renewed while a send is in flight
 # A row that keeps raising something no Slack failure explains (a bug, a row nobody expected)
 # is set aside after this many attempts, so it cannot hold back the incident's thread forever;
 # the board says so. Slack being down or slow is never a reason to give up.
