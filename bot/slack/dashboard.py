@@ -20,12 +20,13 @@ from bot.slack.style import date_token, escape
 
 log = logging.getLogger("flare.slack.dashboard")
 BOARD_CHANGES = 10  # the newest shown on the board; the rest counted
+THREAD_LIMIT = 3000  # characters of the changes post a new incident's thread opens with
 
 
 class MrkdwnStyle:
     """Change fields are data, not messages: everything escaped, mentions included."""
 
-    def text(self, value: str) -> str:
+    def data(self, value: str) -> str:
         return escape(value)
 
     def time(self, value: datetime) -> str:
@@ -119,7 +120,7 @@ def read_oncall_group(runtime: Runtime, client: WebClient) -> bool:
 def thread_changes(session: Session, incident: Incident) -> str | None:
     """What a new incident's thread opens with: the changes of the 2 h before it (mrkdwn),
     or None when there were none."""
-    lines = context.changes_before(session, incident.declared_at, STYLE)
+    lines = context.changes_before(session, incident.declared_at, STYLE, limit=THREAD_LIMIT - 2)
     if not lines:
         return None
     return "\n".join([f"*{lines[0]}*", *lines[1:]])

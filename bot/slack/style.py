@@ -51,5 +51,10 @@ class SlackStyle:
     def text(self, value: str) -> str:
         return escape_keep_mentions(value)
 
+    def data(self, value: str) -> str:
+        """Text sent by machines (CI's changes, providers' pages): escaped entirely, so it
+        never mentions anybody or links anywhere."""
+        return escape(value)
+
     def time(self, value: datetime) -> str:
         return date_token(value)
