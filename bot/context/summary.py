@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import unicodedata
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -17,6 +18,7 @@ from bot import subscribers
 from bot.config import DependencyConfig
 
 DEADLINE = 10.0
+RESOLVE_TIMEOUT = 5.0  # seconds of the deadline DNS may take
 BODY_LIMIT = 1024 * 1024  # bytes of the body, after any decompression
 ETAG_LIMIT = 200
 NAME_LIMIT = 300
@@ -143,19 +145,27 @@ def read_body(reply: httpx.Response) -> bytes:
 
 
 def fetch(
-    dependency: DependencyConfig, etag: str | None, client: httpx.Client | None = None
+    dependency: DependencyConfig,
+    etag: str | None,
+    client: httpx.Client | None = None,
+    *,
+    resolve: Callable[[str, int], list[str]] | None = None,
 ) -> Outcome:
-    """GET the summary (outside any transaction), within DEADLINE seconds in total. Never
-    raises: anything that goes wrong is an error outcome."""
+    """GET the summary (outside any transaction), within DEADLINE seconds in total, DNS
+    included. Never raises: anything that goes wrong is an error outcome."""
     etag = etag_of(etag)
     try:
-        return _fetch(dependency, etag, client)
+        return _fetch(dependency, etag, client, resolve)
     except Exception as error:  # noqa: BLE001 - one provider's answer never stops the poller
         return Outcome(error=clean(f"{type(error).__name__}: {error}")[:ERROR_LIMIT])
 
 
-def _fetch(dependency: DependencyConfig, etag: str | None, client: httpx.Client | None) -> Outcome:
-    url = dependency.url.rstrip("/") + "/api/v2/summary.json"
+def _fetch(
+    dependency: DependencyConfig,
+    etag: str | None,
+    client: httpx.Client | None,
+    resolve: Callable[[str, int], list[str]] | None,
+) -> Outcome:
     headers = {
         "Accept": "application/json",
         "Accept-Encoding": "identity",
@@ -165,21 +175,54 @@ def _fetch(dependency: DependencyConfig, etag: str | None, client: httpx.Client 
         headers["If-None-Match"] = etag
     own = client is None
     http = client or httpx.Client(
-        transport=subscribers.DeadlineTransport(), timeout=DEADLINE, follow_redirects=False
+        transport=subscribers.DeadlineTransport(),
+        timeout=DEADLINE,
+        follow_redirects=False,
+        trust_env=False,
     )
     try:
-        with subscribers.deadline(DEADLINE), http.stream("GET", url, headers=headers) as reply:
-            if reply.status_code == 304:
-                if etag is None:  # nothing was asked to be "not modified"
-                    return Outcome(error="HTTP 304 to a request without If-None-Match")
-                return Outcome(not_modified=True, etag=etag)
-            if reply.status_code != 200:
-                return Outcome(error=f"HTTP {reply.status_code}")
+        with subscribers.deadline(DEADLINE):
+            # DNS too within the deadline: resolved once (in a thread given up in time) and the
+            # request sent to an address it returned, with the host name kept for Host and TLS.
             try:
-                reading = parse_summary(read_body(reply))
-            except (Unreadable, ValueError) as error:
-                return Outcome(error=clean(f"{type(error).__name__}: {error}")[:ERROR_LIMIT])
-            return Outcome(reading=reading, etag=etag_of(reply.headers.get("etag")))
+                target = subscribers.resolve_target(
+                    dependency.url.rstrip("/") + "/api/v2/summary.json",
+                    allow_private=True,  # operators configure these pages (on-prem ones too)
+                    timeout=min(RESOLVE_TIMEOUT, DEADLINE),
+                    **({"resolve": resolve} if resolve else {}),
+                )
+            except subscribers.WebhookRefused as refused:
+                return Outcome(error=clean(str(refused))[:ERROR_LIMIT])
+            headers["Host"] = target.host_header
+            extensions = {"sni_hostname": target.server_name}
+            failure = Outcome(error="no address answered")
+            for address in target.addresses:
+                try:
+                    return _get(http, target.url_for(address), headers, extensions, etag)
+                except httpx.ConnectError as error:  # the next address the name resolved to
+                    failure = Outcome(error=clean(f"ConnectError: {error}")[:ERROR_LIMIT])
+            return failure
     finally:
         if own:
             http.close()
+
+
+def _get(
+    http: httpx.Client,
+    url: httpx.URL,
+    headers: dict[str, str],
+    extensions: dict[str, str],
+    etag: str | None,
+) -> Outcome:
+    with http.stream("GET", url, headers=headers, extensions=extensions) as reply:
+        if reply.status_code == 304:
+            if etag is None:  # nothing was asked to be "not modified"
+                return Outcome(error="HTTP 304 to a request without If-None-Match")
+            return Outcome(not_modified=True, etag=etag)
+        if reply.status_code != 200:
+            return Outcome(error=f"HTTP {reply.status_code}")
+        try:
+            reading = parse_summary(read_body(reply))
+        except (Unreadable, ValueError) as error:
+            return Outcome(error=clean(f"{type(error).__name__}: {error}")[:ERROR_LIMIT])
+        return Outcome(reading=reading, etag=etag_of(reply.headers.get("etag")))

@@ -25,7 +25,11 @@ class RawPage:
             def do_GET(self) -> None:  # noqa: N802
                 asked = self.headers.get("If-None-Match")
                 page.requests.append(
-                    {"if_none_match": asked, "accept_encoding": self.headers.get("Accept-Encoding")}
+                    {
+                        "if_none_match": asked,
+                        "accept_encoding": self.headers.get("Accept-Encoding"),
+                        "host": self.headers.get("Host"),
+                    }
                 )
                 if page.honour_etag and page.etag and asked == page.etag:
                     self.send_response(304)

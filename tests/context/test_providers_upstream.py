@@ -7,6 +7,7 @@ sends an ETag it cannot send, and one provider never stops the others being poll
 from __future__ import annotations
 
 import gzip
+import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import DependencyConfig
-from bot.context import poll_due, providers
+from bot.context import poll_due, providers, summary
 from bot.context.providers import parse_summary
 from bot.db.models import Provider
 from tests.context.rawpage import RawPage
@@ -261,3 +262,23 @@ def test_the_worker_reads_the_clock_for_each_provider(slack: Slack, page: RawPag
     assert poll_due(slack.runtime.sessions, slack.runtime.settings, clock) == 3
     polled = [_row(slack, f"P{n}").polled_at for n in range(3)]
     assert len(set(polled)) == 3
+
+
+def test_the_name_is_resolved_within_the_deadline_and_the_host_kept(
+    page: RawPage, monkeypatch: pytest.MonkeyPatch
+):
+    port = page.url.rsplit(":", 1)[1]
+    named = DependencyConfig(name="Named", url=f"http://status.example.test:{port}")
+    answers = {"status.example.test": ["::1", "127.0.0.1"]}  # ::1 does not answer here
+    outcome = providers.fetch(named, None, resolve=lambda host, _port: answers[host])
+    assert outcome.reading is not None and outcome.reading.state == "operational"
+    assert page.requests[-1]["host"] == f"status.example.test:{port}"
+
+    def hanging(host: str, port: int) -> list[str]:
+        time.sleep(3)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(summary, "RESOLVE_TIMEOUT", 0.2)
+    outcome = providers.fetch(named, None, resolve=hanging)
+    assert outcome.error is not None and "does not resolve" in outcome.error
+    assert len(page.requests) == 1
