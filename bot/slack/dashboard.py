@@ -16,10 +16,11 @@ from bot.db.engine import read_only
 from bot.db.models import Incident
 from bot.runtime import Runtime
 from bot.slack.board import SECTIONS, BoardSection
-from bot.slack.style import date_token, escape
+from bot.slack.style import clip_escaped, date_token, escape
 
 log = logging.getLogger("flare.slack.dashboard")
 BOARD_CHANGES = 10  # the newest shown on the board; the rest counted
+TITLE_SHOWN = 300  # characters of a provider's incident name on the board, once escaped
 THREAD_LIMIT = 3000  # characters of the changes post a new incident's thread opens with
 
 
@@ -80,7 +81,7 @@ def providers_section(session: Session, settings: Settings, now: datetime) -> Bo
         if p.indicator:
             line += f" (`{escape(p.indicator)}`)"
         if p.incident_name:
-            title = escape(p.incident_name).replace("|", "¦")
+            title = clip_escaped(escape(p.incident_name).replace("|", "¦"), TITLE_SHOWN)
             line += f": <{p.url}|{title}>" if p.url else f": {title}"
         elif p.url:
             line += f" · <{p.url}|status page>"

@@ -282,3 +282,32 @@ def test_the_name_is_resolved_within_the_deadline_and_the_host_kept(
     outcome = providers.fetch(named, None, resolve=hanging)
     assert outcome.error is not None and "does not resolve" in outcome.error
     assert len(page.requests) == 1
+
+
+def test_a_provider_with_a_long_incident_name_leaves_room_for_the_others(
+    slack: Slack, page: RawPage
+):
+    with RawPage() as other:
+        slack.reconfigure(
+            dependencies=(
+                DependencyConfig(name="Long", url=page.url),
+                DependencyConfig(name="Other", url=other.url),
+            )
+        )
+        _poll(slack)
+        page.body = (
+            b'{"status": {"indicator": "major"}, "incidents": [{"name": "'
+            + b"&" * 400
+            + b'", "status": "investigating", "shortlink": "https://stspg.io/'
+            + b"x" * 480
+            + b'"}]}'
+        )
+        other.body = MAJOR
+        _poll(slack)
+    (section,) = [
+        b["text"]["text"]
+        for b in slack.board().blocks or []
+        if b.get("type") == "section" and "Providers" in b["text"]["text"]
+    ]
+    assert "*Long*" in section and "*Other*" in section
+    assert "&amp;…" in section
