@@ -178,7 +178,7 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
         jobs.append(
             (
                 "providers",
-                lambda: poll_due(runtime.sessions, runtime.settings, runtime.now()),
+                lambda: poll_due(runtime.sessions, runtime.settings, runtime.now),
                 1.0,
             )
         )

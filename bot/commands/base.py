@@ -26,6 +26,7 @@ from bot.text.grammar import Command
 class Style(Protocol):
     def user(self, user_id: str | None) -> str: ...
     def text(self, value: str) -> str: ...
+    def data(self, value: str) -> str: ...
     def time(self, value: datetime) -> str: ...
 
 
@@ -36,6 +37,9 @@ class PlainStyle:
         return user_id or "nobody"
 
     def text(self, value: str) -> str:
+        return value
+
+    def data(self, value: str) -> str:
         return value
 
     def time(self, value: datetime) -> str:

@@ -3,6 +3,7 @@ how the providers we depend on are doing. Never shown on a public surface. READM
 board"."""
 
 from bot.context.changes import (
+    LINE_LIMIT,
     WINDOW,
     ChangeReport,
     changes_before,
@@ -26,6 +27,7 @@ from bot.context.oncall import (
 from bot.context.providers import ProviderView, not_operational, poll_due
 
 __all__ = [
+    "LINE_LIMIT",
     "WINDOW",
     "ChangeReport",
     "OnCall",

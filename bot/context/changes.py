@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Change
 from bot.errors import InvalidInput
+from bot.text import times
 
 WINDOW = timedelta(hours=2)  # the board, and the changes a new incident's thread opens with
 SERVICE_LIMIT = 100
@@ -28,6 +29,12 @@ ACTOR_LIMIT = 100
 # A CI clock a little ahead is fine; a change dated further ahead is a mistake.
 FUTURE_SKEW = timedelta(minutes=5)
 LIST_LIMIT = 25  # lines in a reply; the rest are counted
+# What one change's line may take once escaped for Slack (an `&` is 5 characters there): each
+# field is cut to FIELD_SHOWN, a link longer than URL_SHOWN is left out (a cut link would lead
+# elsewhere), so a line stays under LINE_LIMIT and the board always has room for several.
+FIELD_SHOWN = 120
+URL_SHOWN = 700
+LINE_LIMIT = 1300
 FIELDS = frozenset({"service", "version", "environment", "url", "actor", "at"})
 
 
@@ -77,19 +84,24 @@ def _url(value: str | None) -> str | None:
 
 
 def parse_time(value: object) -> datetime:
-    """RFC 3339 with an offset (`2026-11-25T13:40:00Z`)."""
+    """RFC 3339 with an offset (`2026-11-25T13:40:00Z`), as UTC, from 2000 on."""
     if not isinstance(value, str) or len(value) > 40:
         raise InvalidInput("`at` must be an RFC 3339 time like 2026-11-25T13:40:00Z.")
     text = value.strip()
+    if "T" not in text.upper() or not text:
+        raise InvalidInput("`at` needs a date, a time and an offset, like 2026-11-25T13:40:00Z.")
     if text[-1:] in {"Z", "z"}:
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"`at` {value!r} is not an RFC 3339 time.") from None
-    if parsed.tzinfo is None or "T" not in text.upper():
+    if parsed.tzinfo is None:
         raise InvalidInput("`at` needs a date, a time and an offset, like 2026-11-25T13:40:00Z.")
-    return parsed
+    checked = times.parse_instant(text)  # UTC, and within datetime's range once converted
+    if checked is None:
+        raise InvalidInput(f"`at` {value!r} is before 2000 or too far ahead.")
+    return checked
 
 
 def check_report(
@@ -166,19 +178,36 @@ def count_between(session: Session, start: datetime, end: datetime) -> int:
 
 
 class Style(Protocol):
-    def text(self, value: str) -> str: ...
+    def data(self, value: str) -> str: ...
     def time(self, value: datetime) -> str: ...
 
 
+def _shown(style: Style, value: str, limit: int = FIELD_SHOWN) -> str:
+    """One field as the style writes data (escaped entirely for Slack), cut to `limit`
+    characters without splitting an entity like `&amp;`."""
+    text = style.data(value)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
 def describe_change(change: Change, style: Style) -> str:
-    """One line: `• api 1.4.2 (production) by alice, <time> — <url>`."""
-    env = "" if change.environment == "production" else f" ({style.text(change.environment)})"
-    who = f" by {style.text(change.actor)}" if change.actor else ""
-    url = f" — {style.text(change.url)}" if change.url else ""
-    return (
-        f"• {style.text(change.service)} {style.text(change.version)}{env}{who}, "
-        f"{style.time(change.at)}{url}"
+    """One line: `• api 1.4.2 (production) by alice, <time> — <url>`, at most LINE_LIMIT
+    characters."""
+    env = "" if change.environment == "production" else f" ({_shown(style, change.environment)})"
+    who = f" by {_shown(style, change.actor)}" if change.actor else ""
+    line = (
+        f"• {_shown(style, change.service)} {_shown(style, change.version)}{env}{who}, "
+        f"{style.time(change.at)}"
     )
+    url = style.data(change.url) if change.url else ""
+    if url and len(url) <= URL_SHOWN and len(line) + 3 + len(url) <= LINE_LIMIT:
+        line += f" — {url}"
+    return line
 
 
 def describe_changes(changes: list[Change], style: Style, *, total: int | None = None) -> list[str]:
@@ -188,12 +217,26 @@ def describe_changes(changes: list[Change], style: Style, *, total: int | None =
     return lines
 
 
-def changes_before(session: Session, moment: datetime, style: Style) -> list[str]:
+def changes_before(
+    session: Session, moment: datetime, style: Style, *, limit: int | None = None
+) -> list[str]:
     """What `show` and a new incident's thread open with: the changes of the 2 h before
-    `moment` (the declaration), or nothing."""
+    `moment` (the declaration), or nothing. With `limit`, the lines joined stay within that
+    many characters (whole lines; those left out are counted)."""
     start = moment - WINDOW
     rows = changes_between(session, start, moment)
     if not rows:
         return []
     total = count_between(session, start, moment)
-    return ["Changes in the 2 h before it:", *describe_changes(rows, style, total=total)]
+    lines = ["Changes in the 2 h before it:"]
+    used = len(lines[0])
+    for row in rows:
+        line = describe_change(row, style)
+        if limit is not None and used + 1 + len(line) + 1 + len(f"…and {total} earlier") > limit:
+            break
+        lines.append(line)
+        used += 1 + len(line)
+    shown = len(lines) - 1
+    if total > shown:
+        lines.append(f"…and {total - shown} earlier")
+    return lines

@@ -11,7 +11,8 @@ suggests looking at our components the provider can affect and never changes the
 
 from __future__ import annotations
 
-import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,52 +21,50 @@ import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox, subscribers
+from bot import outbox
 from bot.config import DependencyConfig, Settings
+from bot.context.summary import (
+    BODY_LIMIT,
+    DEADLINE,
+    ERROR_LIMIT,
+    STATE_OF,
+    Outcome,
+    Reading,
+    clean,
+    fetch,
+    link,
+    parse_summary,
+)
 from bot.db.engine import read_only
 from bot.db.models import Provider
 from bot.db.upsert import insert_ignore
 from bot.outbox import kinds
 
-DEADLINE = 10.0
-BODY_LIMIT = 1024 * 1024
+__all__ = [
+    "BODY_LIMIT",
+    "DEADLINE",
+    "STATE_OF",
+    "Outcome",
+    "ProviderView",
+    "Reading",
+    "claim",
+    "fetch",
+    "not_operational",
+    "parse_summary",
+    "poll_due",
+    "record",
+]
+log = logging.getLogger("flare.context.providers")
+
 UNREADABLE_POLLS = 3
 MAX_BACKOFF = timedelta(minutes=10)
 OPERATIONAL, DEGRADED, MAJOR, UNKNOWN = "operational", "degraded", "major", "unknown"
-STATE_OF = {
-    "none": OPERATIONAL,
-    "minor": DEGRADED,
-    "maintenance": DEGRADED,
-    "major": MAJOR,
-    "critical": MAJOR,
-}
 EMOJI = {
     OPERATIONAL: ":white_check_mark:",
     DEGRADED: ":large_yellow_circle:",
     MAJOR: ":red_circle:",
     UNKNOWN: ":grey_question:",
 }
-
-
-@dataclass(frozen=True)
-class Reading:
-    indicator: str
-    incident_name: str | None = None
-    incident_url: str | None = None
-
-    @property
-    def state(self) -> str:
-        return STATE_OF[self.indicator]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one poll found: a reading, "not modified", or an error."""
-
-    reading: Reading | None = None
-    not_modified: bool = False
-    etag: str | None = None
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,69 +77,6 @@ class ProviderView:
     incident_name: str | None
     url: str | None
     components: tuple[str, ...]
-
-
-def _link(value: object) -> str | None:
-    if not isinstance(value, str) or len(value) > 500:
-        return None
-    if not value.startswith(("https://", "http://")) or any(c in value for c in "<>| \n"):
-        return None
-    return value
-
-
-def parse_summary(body: bytes) -> Reading:
-    """A summary.json body as a reading, or ValueError."""
-    data = json.loads(body)
-    if not isinstance(data, dict) or not isinstance(data.get("status"), dict):
-        raise ValueError("no status object")
-    indicator = data["status"].get("indicator")
-    if indicator not in STATE_OF:
-        raise ValueError(f"unknown indicator {str(indicator)[:40]!r}")
-    name = url = None
-    for key in ("incidents", "scheduled_maintenances"):
-        items = data.get(key)
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item.get("status") not in {"resolved", "completed"}:
-                raw = item.get("name")
-                name = raw[:300] if isinstance(raw, str) and raw.strip() else None
-                url = _link(item.get("shortlink"))
-                break
-        if name:
-            break
-    return Reading(indicator, name, url)
-
-
-def fetch(
-    dependency: DependencyConfig, etag: str | None, client: httpx.Client | None = None
-) -> Outcome:
-    """GET the summary (outside any transaction), within DEADLINE seconds in total."""
-    url = dependency.url.rstrip("/") + "/api/v2/summary.json"
-    headers = {"Accept": "application/json", "User-Agent": "Flare status poller"}
-    if etag:
-        headers["If-None-Match"] = etag
-    own = client is None
-    http = client or httpx.Client(
-        transport=subscribers.DeadlineTransport(), timeout=DEADLINE, follow_redirects=False
-    )
-    try:
-        with subscribers.deadline(DEADLINE), http.stream("GET", url, headers=headers) as reply:
-            if reply.status_code == 304:
-                return Outcome(not_modified=True, etag=etag)
-            if reply.status_code != 200:
-                return Outcome(error=f"HTTP {reply.status_code}")
-            body = b""
-            for chunk in reply.iter_bytes():
-                body += chunk
-                if len(body) > BODY_LIMIT:
-                    return Outcome(error="body over 1 MiB")
-            new_etag = reply.headers.get("etag")
-            reading = parse_summary(body)
-            return Outcome(reading=reading, etag=new_etag[:200] if new_etag else None)
-    except (httpx.HTTPError, ValueError, RecursionError) as error:
-        return Outcome(error=f"{type(error).__name__}: {error}"[:300])
-    finally:
-        if own:
-            http.close()
 
 
 def slot_of(dependency: DependencyConfig, now: datetime) -> int:
@@ -187,15 +123,27 @@ def record(
     dependency: DependencyConfig,
     outcome: Outcome,
     now: datetime,
+    *,
+    slot: int | None = None,
 ) -> str | None:
-    """Apply one poll's outcome; the new state when it changed (its post queued), else None."""
+    """Apply one poll's outcome; the new state when it changed (its post queued), else None.
+
+    With `slot`, the outcome is dropped when the row's slot has moved on since this worker
+    claimed it (a slow poll never overwrites a later one)."""
     row = session.get(Provider, dependency.name, with_for_update=True)
     assert row is not None
+    if slot is not None and row.slot != slot:
+        return None
     row.polled_at = now
     previous = row.state
-    if outcome.error is not None:
+    error = outcome.error
+    if error is None and outcome.reading is None and row.indicator is None:
+        # A 304 keeps a reading; with none known (never read, or unknown) it is a failure.
+        error = "HTTP 304 with no reading to keep"
+    if error is not None:
         row.failures += 1
-        row.last_error = outcome.error
+        row.last_error = clean(error)[:ERROR_LIMIT]
+        row.etag = None  # the next poll asks for the whole page again
         backoff = dependency.poll * (2 ** min(row.failures - 1, 10))
         row.next_poll_at = now + min(backoff, max(MAX_BACKOFF, dependency.poll))
         if row.failures < UNREADABLE_POLLS:
@@ -210,7 +158,8 @@ def record(
         reading = outcome.reading
         state = reading.state
         row.indicator = reading.indicator
-        row.incident_name, row.incident_url = reading.incident_name, reading.incident_url
+        row.incident_name = clean(reading.incident_name or "")[:300] or None
+        row.incident_url = link(reading.incident_url)
     if state == previous:
         return None
     row.state, row.changed_at = state, now
@@ -265,23 +214,51 @@ def change_post(
 
 
 def poll_due(
-    session_factory: Any, settings: Settings, now: datetime, client: httpx.Client | None = None
+    session_factory: Any,
+    settings: Settings,
+    now: datetime | Callable[[], datetime],
+    client: httpx.Client | None = None,
 ) -> int:
-    """Poll every dependency whose slot this worker claims; the number polled."""
+    """Poll every dependency whose slot this worker claims; the number polled. `now` is a
+    clock (read afresh for each provider) or a fixed time. One provider's failure, whatever
+    it is, is logged and counted on its row; the others are still polled."""
+    clock = now if callable(now) else (lambda: now)
     polled = 0
     for dependency in settings.dependencies:
-        with read_only(session_factory) as session:
-            if not due(session, dependency, now):
-                continue
-        with session_factory.begin() as session:
-            claimed, etag = claim(session, dependency, now)
-        if not claimed:
-            continue
-        outcome = fetch(dependency, etag, client)
-        with session_factory.begin() as session:
-            record(session, settings, dependency, outcome, now)
-        polled += 1
+        try:
+            polled += _poll_one(session_factory, settings, dependency, clock, client)
+        except Exception:  # noqa: BLE001 - isolation: the next provider is still polled
+            log.exception("provider %s: poll failed", dependency.name)
     return polled
+
+
+def _poll_one(
+    session_factory: Any,
+    settings: Settings,
+    dependency: DependencyConfig,
+    clock: Callable[[], datetime],
+    client: httpx.Client | None,
+) -> int:
+    now = clock()
+    with read_only(session_factory) as session:
+        if not due(session, dependency, now):
+            return 0
+    with session_factory.begin() as session:
+        claimed, etag = claim(session, dependency, now)
+    if not claimed:
+        return 0
+    slot = slot_of(dependency, now)
+    outcome = fetch(dependency, etag, client)
+    done = clock()
+    try:
+        with session_factory.begin() as session:
+            record(session, settings, dependency, outcome, done, slot=slot)
+    except Exception as error:  # noqa: BLE001 - counted as a failed poll, in a fresh transaction
+        log.exception("provider %s: poll not recorded", dependency.name)
+        failure = Outcome(error=f"not recorded: {type(error).__name__}")
+        with session_factory.begin() as session:
+            record(session, settings, dependency, failure, done, slot=slot)
+    return 1
 
 
 def not_operational(session: Session, settings: Settings) -> list[ProviderView]:
@@ -304,7 +281,7 @@ def not_operational(session: Session, settings: Settings) -> list[ProviderView]:
                 state=row.state,
                 indicator=row.indicator,
                 incident_name=row.incident_name,
-                url=row.incident_url or _link(dependency.url),
+                url=row.incident_url or link(dependency.url),
                 components=tuple(affected_names(settings, dependency)),
             )
         )

@@ -16,16 +16,18 @@ from bot.db.engine import read_only
 from bot.db.models import Incident
 from bot.runtime import Runtime
 from bot.slack.board import SECTIONS, BoardSection
-from bot.slack.style import date_token, escape
+from bot.slack.style import clip_escaped, date_token, escape
 
 log = logging.getLogger("flare.slack.dashboard")
 BOARD_CHANGES = 10  # the newest shown on the board; the rest counted
+TITLE_SHOWN = 300  # characters of a provider's incident name on the board, once escaped
+THREAD_LIMIT = 3000  # characters of the changes post a new incident's thread opens with
 
 
 class MrkdwnStyle:
     """Change fields are data, not messages: everything escaped, mentions included."""
 
-    def text(self, value: str) -> str:
+    def data(self, value: str) -> str:
         return escape(value)
 
     def time(self, value: datetime) -> str:
@@ -79,7 +81,7 @@ def providers_section(session: Session, settings: Settings, now: datetime) -> Bo
         if p.indicator:
             line += f" (`{escape(p.indicator)}`)"
         if p.incident_name:
-            title = escape(p.incident_name).replace("|", "¦")
+            title = clip_escaped(escape(p.incident_name).replace("|", "¦"), TITLE_SHOWN)
             line += f": <{p.url}|{title}>" if p.url else f": {title}"
         elif p.url:
             line += f" · <{p.url}|status page>"
@@ -119,7 +121,7 @@ def read_oncall_group(runtime: Runtime, client: WebClient) -> bool:
 def thread_changes(session: Session, incident: Incident) -> str | None:
     """What a new incident's thread opens with: the changes of the 2 h before it (mrkdwn),
     or None when there were none."""
-    lines = context.changes_before(session, incident.declared_at, STYLE)
+    lines = context.changes_before(session, incident.declared_at, STYLE, limit=THREAD_LIMIT - 2)
     if not lines:
         return None
     return "\n".join([f"*{lines[0]}*", *lines[1:]])

@@ -18,6 +18,17 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def clip_escaped(text: str, limit: int) -> str:
+    """Escaped text cut to `limit` characters with `…`, never inside an entity (`&amp;`)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
 def escape_keep_mentions(text: str) -> str:
     out: list[str] = []
     last = 0
@@ -50,6 +61,11 @@ class SlackStyle:
 
     def text(self, value: str) -> str:
         return escape_keep_mentions(value)
+
+    def data(self, value: str) -> str:
+        """Text sent by machines (CI's changes, providers' pages): escaped entirely, so it
+        never mentions anybody or links anywhere."""
+        return escape(value)
 
     def time(self, value: datetime) -> str:
         return date_token(value)

@@ -34,6 +34,9 @@ from bot.subscribers.tokens import BadToken
 # Outbound HTTP with a total deadline, also for other features that poll (bot.context).
 from bot.subscribers.transport import DeadlineTransport, deadline
 
+# The host resolved once within a time limit and the request pinned to a checked address.
+from bot.subscribers.webhooks import WebhookRefused, resolve_target
+
 __all__ = [
     "FAILURE_LIMIT",
     "FANOUT",
@@ -59,4 +62,6 @@ __all__ = [
     "summary",
     "unsubscribe",
     "unsubscribe_url",
+    "WebhookRefused",
+    "resolve_target",
 ]

@@ -6,9 +6,10 @@ import html
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.errors import UsageError
+from bot.text import times
 from bot.text.durations import DurationError, parse_count, parse_duration
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 
@@ -159,16 +160,7 @@ class Command:
 
 
 def parse_time(word: str) -> datetime | None:
-    value = word.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            return None
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # "0001-01-01T00:00+01:00" overflows into year 0
-        return None
+    return times.parse_instant(word)
 
 
 def parse(text: str, component_keys: Collection[str] = ()) -> Command:

@@ -36,3 +36,26 @@ def promise(value: datetime, now: datetime) -> str:
     if value.astimezone(UTC).date() == now.astimezone(UTC).date():
         return hhmm(value)
     return stamp(value)
+
+
+# Times people and CI type are taken within these bounds: nothing Flare records is older,
+# and a year's arithmetic either side of them never leaves datetime's range.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def parse_instant(text: str) -> datetime | None:
+    """RFC 3339 / ISO 8601 with an offset (a `Z` too) as an aware UTC time within
+    [EARLIEST, LATEST), or None: no offset, not a time, or out of range (an offset that
+    would carry it past year 1 or 9999 included)."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            return None
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # "0001-01-01T00:30+01:00" is in year 0 in UTC
+        return None
+    return parsed if EARLIEST <= parsed < LATEST else None

@@ -143,9 +143,9 @@ def test_parse_summary_drops_links_that_are_not_http():
 def test_a_provider_that_trickles_its_answer_is_cut_at_the_total_deadline(
     page: StatusPage, monkeypatch: pytest.MonkeyPatch
 ):
-    from bot.context import providers
+    from bot.context import providers, summary
 
-    monkeypatch.setattr(providers, "DEADLINE", 1.0)
+    monkeypatch.setattr(summary, "DEADLINE", 1.0)
     page.set("trickle")
     outcome = providers.fetch(DependencyConfig(name="Slowpoke", url=page.url), None)
     assert outcome.reading is None and outcome.error is not None
