@@ -16,11 +16,14 @@ from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.slack import start_socket_mode, stop_socket_mode
 from web import health, hooks, slack_http, subscriptions
+from web.hooks import alertmanager
 from web.public import site as public
 
 log = logging.getLogger("flare.web")
 # What monitoring and CI may POST to /hooks/* (web/hooks), one entry per hook module.
-HOOKS: list[hooks.Hook] = []
+HOOKS: list[hooks.Hook] = [
+    alertmanager.HOOK,
+]
 
 
 def create_app(runtime: Runtime | None = None, *, mode: str | None = None) -> Starlette:

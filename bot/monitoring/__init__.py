@@ -1,3 +1,20 @@
-"""Monitoring keeps the page honest: alerts and built-in checks become signals, shown to the
-team at once, suggested to the page owner (or followed, where a component is `auto`), and
-compared with what the page says (drift). README "Monitoring"."""
+"""Monitoring: signals from Alertmanager, Grafana and built-in checks; component episodes;
+what each automation policy does; drift between the page and the monitors.
+
+This package's public face is what it exports here; other features import `bot.monitoring`,
+never its modules (`make lint` checks it).
+"""
+
+from bot.monitoring.episodes import evaluate, open_episodes, touch_triage
+from bot.monitoring.signals import Batch, Ingested, firing_signals, ingest, parse_payload
+
+__all__ = [
+    "Batch",
+    "Ingested",
+    "evaluate",
+    "firing_signals",
+    "ingest",
+    "open_episodes",
+    "parse_payload",
+    "touch_triage",
+]

@@ -15,6 +15,10 @@ SLACK_COMPONENT = "slack.component"  # a public level change not told in an inci
 # Queued (by the Slack drain) with each thread post that changes what the root shows,
 # under the incident's ordering key, so it goes after the posts before it.
 SLACK_ROOT = "slack.root"
+# Monitoring (bot/monitoring): a component episode's triage message in #incidents, posted
+# once and edited in place (ordered per episode), and the drift nags.
+SLACK_TRIAGE = "slack.triage"
+SLACK_DRIFT = "slack.drift"
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -24,6 +28,8 @@ SLACK_KINDS = (
     SLACK_RESPOND,
     SLACK_COMPONENT,
     SLACK_ROOT,
+    SLACK_TRIAGE,
+    SLACK_DRIFT,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker

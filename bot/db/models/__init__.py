@@ -12,12 +12,15 @@ from bot.db.models.incidents import (
     Promise,
     TimelineEvent,
 )
+from bot.db.models.monitoring import CheckResult, Episode, Signal
 from bot.db.models.queue import KeyValue, OutboxMessage, ProcessedRequest
 from bot.db.models.subscribers import RateLimitHit, Subscriber
 
 __all__ = [
     "Base",
+    "CheckResult",
     "Component",
+    "Episode",
     "ComponentGroup",
     "ComponentStatusChange",
     "Incident",
@@ -28,6 +31,7 @@ __all__ = [
     "ProcessedRequest",
     "Promise",
     "RateLimitHit",
+    "Signal",
     "Subscriber",
     "TimelineEvent",
     "UTCDateTime",

@@ -1,0 +1,191 @@
+"""Component episodes and what each automation policy does with them.
+
+A component's episode starts when one of its signals has held FLARE_SIGNAL_CONFIRM (Flare's
+own clock) and ends when all of its signals have been quiet for FLARE_SIGNAL_RECOVER.
+`suggest` posts one triage message per episode (when the page says operational and no human
+is in charge) and edits it as the episode evolves; `auto` makes monitoring a holding source
+of the one level rule (bot.incidents.levels), recorded with the actor `monitoring`; `off`
+only shows the signals on the board. `evaluate` runs after every ingest and on every tick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot import incidents, outbox
+from bot.config import Settings
+from bot.db.models import Component, Episode, Signal
+from bot.outbox import kinds
+from bot.text.status import LEVEL_LABELS, ComponentStatus, worst
+
+ACTING = ("suggest", "auto")
+
+
+def open_episodes(session: Session, component_ids: Iterable[str] | None = None) -> list[Episode]:
+    query = select(Episode).where(Episode.ended_at.is_(None)).order_by(Episode.id)
+    if component_ids is not None:
+        query = query.where(Episode.component_id.in_(list(component_ids)))
+    return list(session.scalars(query))
+
+
+def episode_signals(session: Session, key: str, since: datetime | None) -> list[Signal]:
+    """The component's signals that fire now or fired during the episode."""
+    query = select(Signal).where(Signal.component_key == key)
+    if since is not None:
+        query = query.where(or_(Signal.firing.is_(True), Signal.ended_at >= since))
+    else:
+        query = query.where(Signal.firing.is_(True))
+    return list(session.scalars(query.order_by(Signal.since, Signal.id)))
+
+
+def evaluate(
+    session: Session, settings: Settings, now: datetime, keys: Iterable[str] | None = None
+) -> list[Episode]:
+    """Start, update and end episodes of the components named by `keys` (None = every
+    configured one) and apply their policies. Returns the episodes touched."""
+    wanted = sorted(settings.component_keys() if keys is None else set(keys))
+    wanted = [k for k in wanted if settings.automation_of(k) in ACTING]
+    if not wanted:
+        return []
+    ids = list(session.scalars(select(Component.id).where(Component.key.in_(wanted))))
+    # Locked in id order (the level rule's order): two processes evaluating one component
+    # take turns, so an episode is never opened twice.
+    components = {c.key: c for c in incidents.lock_components(session, ids)}
+    episodes = {e.component_id: e for e in open_episodes(session, ids)}
+    touched = []
+    for key in wanted:
+        component = components.get(key)
+        if component is None:
+            continue
+        episode = _step(session, settings, component, episodes.get(component.id), now)
+        if episode is not None:
+            touched.append(episode)
+    return touched
+
+
+def _step(
+    session: Session,
+    settings: Settings,
+    component: Component,
+    episode: Episode | None,
+    now: datetime,
+) -> Episode | None:
+    signals = episode_signals(session, component.key, episode.started_at if episode else None)
+    firing = [s for s in signals if s.firing]
+    confirmed = [s for s in firing if now - s.since >= settings.signal_confirm]
+    if episode is None:
+        if not confirmed:
+            return None
+        episode = Episode(
+            component_id=component.id,
+            policy=settings.automation_of(component.key),
+            level=worst(s.level for s in confirmed) or ComponentStatus.DEGRADED_PERFORMANCE,
+            started_at=now,
+            triage=False,
+            revision=0,
+        )
+        session.add(episode)
+        session.flush()
+    elif firing:
+        episode.quiet_since = None
+        if confirmed:
+            episode.level = worst(s.level for s in confirmed) or episode.level
+    else:
+        ended = [s.ended_at for s in signals if s.ended_at is not None]
+        episode.quiet_since = episode.quiet_since or max(ended, default=now)
+        if now - episode.quiet_since >= settings.signal_recover:
+            episode.ended_at = now
+    if episode.policy == "auto":
+        _hold(session, component, episode, now)
+    else:
+        _triage(session, settings, component, episode, signals, now)
+    return episode
+
+
+def _hold(session: Session, component: Component, episode: Episode, now: datetime) -> None:
+    """`auto`: monitoring holds the episode's level until it ends; the rule decides."""
+    holding = None if episode.ended_at is not None else episode.level
+    if holding == episode.holding:
+        return
+    episode.holding = holding
+    session.flush()
+    cause = (
+        f"monitoring: {LEVEL_LABELS[holding]} from firing signals"
+        if holding is not None
+        else "monitoring: signals recovered"
+    )
+    changes = incidents.recompute(
+        session, now, actor=incidents.MONITORING_ACTOR, cause=cause, components=[component]
+    )
+    incidents.announce(session, changes, now)
+
+
+def _triage(
+    session: Session,
+    settings: Settings,
+    component: Component,
+    episode: Episode,
+    signals: Sequence[Signal],
+    now: datetime,
+) -> None:
+    """`suggest`: one triage message per episode, posted when the page says operational
+    and no human is in charge, then edited whenever what it says changes."""
+    if not episode.triage:
+        if episode.ended_at is not None or not settings.incidents_channel:
+            return
+        if component.status != ComponentStatus.OPERATIONAL or _dismissed(session, component, now):
+            return
+        if component.id in incidents.covered_components(session, [component.id]):
+            return
+        episode.triage = True
+        episode.slack_channel = settings.incidents_channel
+    digest = shown_digest(episode, signals)
+    if digest == episode.shown:
+        return
+    episode.shown = digest
+    episode.revision += 1
+    outbox.enqueue(
+        session,
+        key=f"triage:{episode.id}:{episode.revision}",
+        kind=kinds.SLACK_TRIAGE,
+        now=now,
+        payload={"episode_id": episode.id, "revision": episode.revision},
+        ordering_key=f"triage:{episode.id}",
+    )
+
+
+def touch_triage(session: Session, episode: Episode, now: datetime) -> None:
+    """Edit the triage message after a button changed its episode (dismissed, marked)."""
+    if not episode.triage:
+        return
+    episode.revision += 1
+    outbox.enqueue(
+        session,
+        key=f"triage:{episode.id}:{episode.revision}",
+        kind=kinds.SLACK_TRIAGE,
+        now=now,
+        payload={"episode_id": episode.id, "revision": episode.revision},
+        ordering_key=f"triage:{episode.id}",
+    )
+
+
+def _dismissed(session: Session, component: Component, now: datetime) -> bool:
+    until = session.scalar(
+        select(Episode.dismissed_until)
+        .where(Episode.component_id == component.id, Episode.dismissed_until.is_not(None))
+        .order_by(Episode.dismissed_until.desc())
+        .limit(1)
+    )
+    return until is not None and until > now
+
+
+def shown_digest(episode: Episode, signals: Sequence[Signal]) -> str:
+    """What the triage message says, in short: it is edited only when this changes."""
+    parts = [episode.level.value, str(episode.ended_at), str(episode.quiet_since is not None)]
+    parts += sorted(f"{s.key}|{s.level.value}|{s.firing}" for s in signals)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
