@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot import outbox, subscribers
+from bot import monitoring, outbox, subscribers
 from bot.config import Settings
 from bot.incidents import sweep
 from bot.runtime import Runtime
@@ -116,7 +116,19 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
     # Subscriber mail (when FLARE_SMTP_URL is set) and webhooks, in their own job.
     jobs.append(("deliveries", lambda: drain(runtime), 1.0))
     jobs.append(("retention", lambda: prune(runtime), RETENTION_EVERY.total_seconds()))
+    jobs.extend(monitoring_jobs(runtime))
     return jobs
+
+
+def run_monitoring(runtime: Runtime) -> None:
+    """Episodes move on with time (confirm, recover) and drift is looked for."""
+    with runtime.sessions.begin() as session:
+        monitoring.sweep(session, runtime.settings, runtime.now())
+
+
+def monitoring_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], float]]:
+    tick = runtime.settings.tick.total_seconds()
+    return [("monitoring", lambda: run_monitoring(runtime), tick)]
 
 
 def run_worker(settings: Settings) -> None:

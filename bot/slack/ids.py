@@ -16,6 +16,10 @@ class SlackId(enum.StrEnum):
     RESOLVE = "resolve"
     PUBLISH_ANYWAY = "publish_anyway"
     EDIT_UPDATE = "edit_update"
+    # monitoring: the triage message's buttons, and the drift nag's
+    TRIAGE_DECLARE = "triage_declare"
+    TRIAGE_MARK = "triage_mark"
+    TRIAGE_DISMISS = "triage_dismiss"
     # modals (view callback IDs)
     DECLARE_MODAL = "declare_modal"
     UPDATE_MODAL = "update_modal"
@@ -32,6 +36,9 @@ BUTTONS = (
     SlackId.RESOLVE,
     SlackId.PUBLISH_ANYWAY,
     SlackId.EDIT_UPDATE,
+    SlackId.TRIAGE_DECLARE,
+    SlackId.TRIAGE_MARK,
+    SlackId.TRIAGE_DISMISS,
 )
 MODALS = (
     SlackId.DECLARE_MODAL,

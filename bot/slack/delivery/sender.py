@@ -31,6 +31,7 @@ from bot.slack.delivery.posting import (
     log,
 )
 from bot.slack.delivery.threads import FollowUps
+from bot.slack.delivery.triage import TriagePosts
 
 LEASE = timedelta(seconds=60)
 # A row that keeps raising something no Slack failure explains (a bug, a row nobody expected)
@@ -39,7 +40,7 @@ LEASE = timedelta(seconds=60)
 UNEXPECTED_ATTEMPTS = 8
 
 
-class SlackSender(Messages):
+class SlackSender(Messages, TriagePosts):
     """The Slack drain: claim due rows, send each (isolated), record the outcome."""
 
     def drain(self) -> int:
@@ -142,6 +143,8 @@ class SlackSender(Messages):
             kinds.SLACK_RESPOND: self._send_response,
             kinds.SLACK_COMPONENT: self._send_component,
             kinds.SLACK_ROOT: self._send_root,
+            kinds.SLACK_TRIAGE: self._send_triage,
+            kinds.SLACK_DRIFT: self._send_drift,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)
