@@ -8,10 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import incident, serve, subscribers
+from bot.cli import monitoring as monitoring_cli
 from bot.config import ConfigError, load_settings
 
 # Every module that adds `flare` sub-commands, in the order `flare --help` lists them.
-MODULES = (serve, incident, subscribers)
+MODULES = (serve, incident, subscribers, monitoring_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

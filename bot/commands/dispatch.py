@@ -11,7 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.commands import incident, page  # noqa: F401  (they register their handlers)
+from bot.commands import (  # noqa: F401  (they register their handlers)
+    incident,
+    monitoring,  # noqa: F401
+    page,
+)
 from bot.commands.base import HANDLERS, Context, Reply, Style
 from bot.config import Settings
 from bot.errors import InvalidInput

@@ -6,6 +6,15 @@ never its modules (`make lint` checks it).
 """
 
 from bot.monitoring.episodes import evaluate, open_episodes, touch_triage
+from bot.monitoring.report import (
+    Report,
+    SignalRow,
+    checks_text,
+    report,
+    signal_line,
+    signals_text,
+    stale_checks,
+)
 from bot.monitoring.signals import Batch, Ingested, firing_signals, ingest, parse_payload
 from bot.monitoring.sweeps import sweep
 from bot.monitoring.triage import TriageView, dismiss, mark, save_message, triage_view
@@ -13,6 +22,9 @@ from bot.monitoring.triage import TriageView, dismiss, mark, save_message, triag
 __all__ = [
     "Batch",
     "Ingested",
+    "Report",
+    "SignalRow",
+    "checks_text",
     "TriageView",
     "dismiss",
     "evaluate",
@@ -21,7 +33,11 @@ __all__ = [
     "mark",
     "open_episodes",
     "parse_payload",
+    "report",
     "save_message",
+    "signal_line",
+    "signals_text",
+    "stale_checks",
     "sweep",
     "touch_triage",
     "triage_view",

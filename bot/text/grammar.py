@@ -29,6 +29,7 @@ USAGE: dict[str, str] = {
     "subscribers": "/incident subscribers",
     "snooze": "/incident snooze <ref> <minutes>",
     "maintenance": "/incident maintenance <start> <duration> [key,key…] <title>",
+    "signals": "/incident signals",
 }
 
 DETAILS = {
