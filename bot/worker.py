@@ -51,6 +51,9 @@ def prune(runtime: Runtime) -> dict[str, int]:
             s, before=before, now=now, limit=PRUNE_BATCH
         ),
         "rate_limit_hits": lambda s: subscribers.prune_rate_limits(s, now, limit=PRUNE_BATCH),
+        "check_results": lambda s: monitoring.prune_check_results(
+            s, before=before, limit=PRUNE_BATCH
+        ),
     }
     pruned: dict[str, int] = {}
     for table, prune_batch in pruners.items():
@@ -128,7 +131,14 @@ def run_monitoring(runtime: Runtime) -> None:
 
 def monitoring_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], float]]:
     tick = runtime.settings.tick.total_seconds()
-    return [("monitoring", lambda: run_monitoring(runtime), tick)]
+    jobs: list[tuple[str, Callable[[], object], float]] = [
+        ("monitoring", lambda: run_monitoring(runtime), tick)
+    ]
+    if runtime.settings.checks:
+        # Each (check, slot) is claimed in the database: every worker may try every second.
+        run = lambda: monitoring.run_checks(runtime.sessions, runtime.settings, runtime.now)  # noqa: E731
+        jobs.append(("checks", run, 1.0))
+    return jobs
 
 
 def run_worker(settings: Settings) -> None:

@@ -5,6 +5,8 @@ This package's public face is what it exports here; other features import `bot.m
 never its modules (`make lint` checks it).
 """
 
+from bot.monitoring.checks import prune_results as prune_check_results
+from bot.monitoring.checks import run_due as run_checks
 from bot.monitoring.episodes import evaluate, open_episodes, touch_triage
 from bot.monitoring.report import (
     Report,
@@ -33,7 +35,9 @@ __all__ = [
     "mark",
     "open_episodes",
     "parse_payload",
+    "prune_check_results",
     "report",
+    "run_checks",
     "save_message",
     "signal_line",
     "signals_text",
