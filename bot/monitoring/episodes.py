@@ -44,19 +44,34 @@ def episode_signals(session: Session, key: str, since: datetime | None) -> list[
 
 
 def evaluate(
-    session: Session, settings: Settings, now: datetime, keys: Iterable[str] | None = None
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    keys: Iterable[str] | None = None,
+    *,
+    skip_locked: bool = False,
 ) -> list[Episode]:
-    """Start, update and end episodes of the components named by `keys` (None = every
-    configured one) and apply their policies. Returns the episodes touched."""
-    wanted = sorted(settings.component_keys() if keys is None else set(keys))
-    wanted = [k for k in wanted if settings.automation_of(k) in ACTING]
+    """Start, update and end episodes of the components named by `keys` (None = every one
+    with a firing signal or an open episode) and apply their policies. `skip_locked` (the
+    tick) passes over a component another transaction holds: that one evaluates it."""
+    if keys is None:
+        keys = active_keys(session)
+    wanted = sorted(k for k in set(keys) if settings.automation_of(k) in ACTING)
     if not wanted:
         return []
-    ids = list(session.scalars(select(Component.id).where(Component.key.in_(wanted))))
     # Locked in id order (the level rule's order): two processes evaluating one component
     # take turns, so an episode is never opened twice.
-    components = {c.key: c for c in incidents.lock_components(session, ids)}
-    episodes = {e.component_id: e for e in open_episodes(session, ids)}
+    query = (
+        select(Component)
+        .where(Component.key.in_(wanted), Component.hidden.is_(False))
+        .order_by(Component.id)
+        .with_for_update(of=Component, skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+    components = {c.key: c for c in session.scalars(query)}
+    episodes = {
+        e.component_id: e for e in open_episodes(session, [c.id for c in components.values()])
+    }
     touched = []
     for key in wanted:
         component = components.get(key)
@@ -66,6 +81,17 @@ def evaluate(
         if episode is not None:
             touched.append(episode)
     return touched
+
+
+def active_keys(session: Session) -> set[str]:
+    """Components with a firing signal or an open episode: the only ones time can move."""
+    firing = session.scalars(select(Signal.component_key).where(Signal.firing.is_(True)).distinct())
+    open_ = session.scalars(
+        select(Component.key)
+        .join(Episode, Episode.component_id == Component.id)
+        .where(Episode.ended_at.is_(None))
+    )
+    return {k for k in firing if k} | set(open_)
 
 
 def _step(

@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.models import Signal
-from bot.db.upsert import insert_ignore
 from bot.errors import InvalidInput
 from bot.text.status import ComponentStatus
 
@@ -153,9 +153,10 @@ def ingest(
     session: Session, settings: Settings, batch: Batch, now: datetime, chunk: int = 400
 ) -> Ingested:
     """Store the batch's alerts; the components whose signals changed are in `.components`.
-    An alert that says what its row says already changes nothing (idempotent)."""
+    An alert that says what its row says already changes nothing (idempotent). Keys are
+    handled in sorted order, so concurrent payloads lock shared rows in the same order."""
     result = Ingested(components=set())
-    alerts = list(batch.alerts)
+    alerts = sorted(batch.alerts, key=lambda a: a.key)
     for start in range(0, len(alerts), chunk):
         _ingest_chunk(session, settings, batch.source, alerts[start : start + chunk], now, result)
     return result
@@ -169,47 +170,110 @@ def _ingest_chunk(
     now: datetime,
     result: Ingested,
 ) -> None:
-    new: list[dict[str, Any]] = [
+    mapped = {a.key: component_for(settings, a.labels) for a in alerts}
+    for alert in alerts:
+        result.unmapped += mapped[alert.key] is None
+        result.firing += alert.firing
+        result.resolved += not alert.firing
+    # Read first without locking: a repeated payload (Alertmanager repeats every group)
+    # then writes nothing and waits for nobody.
+    known = {
+        row.key: row
+        for row in session.execute(
+            select(*_COMPARED).where(Signal.key.in_([a.key for a in alerts]))
+        )
+    }
+    # A firing alert never heard before is inserted as it is, in one statement; a resolved
+    # alert Flare never heard firing is not stored (there is nothing to end).
+    fresh: list[dict[str, Any]] = [
         {
             "key": a.key,
             "source": source,
             "name": a.name[:200],
-            "component_key": None,
-            "level": ComponentStatus.DEGRADED_PERFORMANCE,
-            "labels": {},
-            "firing": False,
+            "component_key": mapped[a.key],
+            "level": level_for(a.labels),
+            "summary": a.summary,
+            "labels": a.labels,
+            "firing": True,
             "since": now,
-            "ended_at": now,
+            "ended_at": None,
             "updated_at": now,
         }
         for a in alerts
-        if a.firing
+        if a.firing and a.key not in known
     ]
-    # A resolved alert Flare never heard firing is not stored: there is nothing to end.
-    insert_ignore(session, Signal, new, conflict=["key"])
+    inserted = _insert_new(session, fresh)
+    for alert in alerts:
+        if alert.key in inserted:
+            _changed(result, mapped[alert.key], None)
+    # Rows that differ from what the alert says (or that a concurrent payload inserted
+    # meanwhile): locked in key order, read afresh and updated.
+    rest = [
+        a.key
+        for a in alerts
+        if a.key not in inserted
+        and (a.key not in known or _differs(known[a.key], a, mapped[a.key]))
+        and (a.firing or a.key in known)
+    ]
+    if not rest:
+        return
     rows = {
         s.key: s
         for s in session.scalars(
-            select(Signal).where(Signal.key.in_([a.key for a in alerts])).with_for_update()
+            select(Signal)
+            .where(Signal.key.in_(rest))
+            .order_by(Signal.key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     }
     for alert in alerts:
-        component = component_for(settings, alert.labels)
-        if component is None:
-            result.unmapped += 1
-        if alert.firing:
-            result.firing += 1
-        else:
-            result.resolved += 1
         row = rows.get(alert.key)
         if row is None:
             continue
         before = row.component_key
-        if _apply(row, alert, component, now) and result.components is not None:
-            result.changed += 1
-            for key in (component, before):
-                if key:
-                    result.components.add(key)
+        if _apply(row, alert, mapped[alert.key], now):
+            _changed(result, mapped[alert.key], before)
+
+
+_COMPARED = (
+    Signal.key,
+    Signal.firing,
+    Signal.component_key,
+    Signal.level,
+    Signal.name,
+    Signal.summary,
+    Signal.labels,
+)
+
+
+def _differs(row: Any, alert: Alert, component: str | None) -> bool:
+    return (
+        row.firing != alert.firing
+        or row.component_key != component
+        or row.level != level_for(alert.labels)
+        or row.name != alert.name[:200]
+        or row.summary != alert.summary
+        or row.labels != alert.labels
+    )
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """INSERT … ON CONFLICT DO NOTHING as one executemany (compiled once, sent in batches):
+    the keys actually inserted."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Signal).on_conflict_do_nothing(index_elements=["key"]).returning(Signal.key)
+    return set(session.scalars(stmt, rows))
+
+
+def _changed(result: Ingested, component: str | None, before: str | None) -> None:
+    result.changed += 1
+    for key in (component, before):
+        if key and result.components is not None:
+            result.components.add(key)
 
 
 def _apply(row: Signal, alert: Alert, component: str | None, now: datetime) -> bool:

@@ -14,5 +14,5 @@ from bot.monitoring.episodes import evaluate
 
 def sweep(session: Session, settings: Settings, now: datetime) -> None:
     """One tick. Caller owns the transaction."""
-    evaluate(session, settings, now)
+    evaluate(session, settings, now, skip_locked=True)
     drift.nag_due(session, settings, now)

@@ -166,3 +166,19 @@ def test_declare_button_opens_the_form_prefilled(mon: Monitored):
     assert [o["value"] for o in by_id["components"]["element"]["initial_options"]] == ["api"]
     assert by_id["level"]["element"]["initial_option"]["value"] == "partial_outage"
     assert "partial outage affecting API" in by_id["message"]["element"]["initial_value"]
+
+
+def test_edits_queued_while_slack_lags_coalesce_into_the_latest(mon: Monitored):
+    mon.send(payload(alert("A0", fingerprint="f0", component="api")))
+    mon.slack.clock.advance(minutes=3)
+    for n in range(1, 5):  # four more alerts, each seen by a tick, nothing sent meanwhile
+        with mon.runtime.sessions.begin() as session:
+            from bot import monitoring
+
+            monitoring.sweep(session, mon.runtime.settings, mon.runtime.now())
+        mon.send(payload(alert(f"A{n}", fingerprint=f"f{n}", component="api")))
+        mon.slack.clock.advance(seconds=5)
+    mon.tick(seconds=5)
+    [message] = mon.triage()
+    assert all(f"A{n}" in str(message.blocks) for n in range(5))
+    assert len(mon.slack.fake.calls_to("chat.update")) <= 2  # the latest, not one per revision

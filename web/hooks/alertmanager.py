@@ -1,7 +1,8 @@
 """`POST /hooks/alertmanager`: Prometheus Alertmanager (payload version "4") and Grafana's
-webhook contact point (version "1"). One short transaction stores the alerts and steps the
-components' episodes (their Slack effects go to the outbox); the answer goes out before
-anything is sent anywhere."""
+webhook contact point (version "1"). One short transaction stores the alerts and nothing
+else: episodes, triage messages and `auto` levels move on the worker's next tick (every
+FLARE_TICK), so a storm of alerts never waits on a component's lock and the answer goes out
+before anything is sent anywhere."""
 
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ def apply(runtime: Runtime, batch: monitoring.Batch) -> dict[str, Any]:
     now = runtime.now()
     with runtime.sessions.begin() as session:
         result = monitoring.ingest(session, settings, batch, now)
-        if result.components:
-            monitoring.evaluate(session, settings, now, result.components)
     return result.answer(batch.truncated)
 
 
