@@ -54,6 +54,7 @@ def prune(runtime: Runtime) -> dict[str, int]:
         "check_results": lambda s: monitoring.prune_check_results(
             s, before=before, limit=PRUNE_BATCH
         ),
+        "signals": lambda s: monitoring.prune_signals(s, before=before, limit=PRUNE_BATCH),
     }
     pruned: dict[str, int] = {}
     for table, prune_batch in pruners.items():

@@ -97,6 +97,7 @@ def test_retention_prunes_what_is_older_than_the_setting_and_nothing_else(
         "processed_requests": 7,
         "rate_limit_hits": 7,
         "check_results": 0,
+        "signals": 0,
     }
     assert count(aged, OutboxMessage) == outbox_before - 23
     assert count(aged, OutboxMessage, OutboxMessage.key.like("old-sent:%")) == 0
@@ -109,6 +110,7 @@ def test_retention_prunes_what_is_older_than_the_setting_and_nothing_else(
         "processed_requests": 0,
         "rate_limit_hits": 0,
         "check_results": 0,
+        "signals": 0,
     }
 
 

@@ -17,7 +17,14 @@ from bot.monitoring.report import (
     signals_text,
     stale_checks,
 )
-from bot.monitoring.signals import Batch, Ingested, firing_signals, ingest, parse_payload
+from bot.monitoring.signals import (
+    Batch,
+    Ingested,
+    firing_signals,
+    ingest,
+    parse_payload,
+    prune_signals,
+)
 from bot.monitoring.sweeps import sweep
 from bot.monitoring.triage import TriageView, dismiss, mark, save_message, triage_view
 
@@ -36,6 +43,7 @@ __all__ = [
     "open_episodes",
     "parse_payload",
     "prune_check_results",
+    "prune_signals",
     "report",
     "run_checks",
     "save_message",

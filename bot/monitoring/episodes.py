@@ -56,7 +56,10 @@ def evaluate(
     tick) passes over a component another transaction holds: that one evaluates it."""
     if keys is None:
         keys = active_keys(session)
-    wanted = sorted(k for k in set(keys) if settings.automation_of(k) in ACTING)
+    # Components whose policy acts, and any with an open episode (to end it once its
+    # policy was switched to `off`).
+    opened = open_keys(session)
+    wanted = sorted(k for k in set(keys) if settings.automation_of(k) in ACTING or k in opened)
     if not wanted:
         return []
     # Locked in id order (the level rule's order): two processes evaluating one component
@@ -83,15 +86,20 @@ def evaluate(
     return touched
 
 
+def open_keys(session: Session) -> set[str]:
+    return set(
+        session.scalars(
+            select(Component.key)
+            .join(Episode, Episode.component_id == Component.id)
+            .where(Episode.ended_at.is_(None))
+        )
+    )
+
+
 def active_keys(session: Session) -> set[str]:
     """Components with a firing signal or an open episode: the only ones time can move."""
     firing = session.scalars(select(Signal.component_key).where(Signal.firing.is_(True)).distinct())
-    open_ = session.scalars(
-        select(Component.key)
-        .join(Episode, Episode.component_id == Component.id)
-        .where(Episode.ended_at.is_(None))
-    )
-    return {k for k in firing if k} | set(open_)
+    return {k for k in firing if k} | open_keys(session)
 
 
 def _step(
@@ -101,6 +109,18 @@ def _step(
     episode: Episode | None,
     now: datetime,
 ) -> Episode | None:
+    policy = settings.automation_of(component.key)
+    if episode is not None and policy != episode.policy:
+        # The configuration changed under an open episode: `off` ends it; a move between
+        # `auto` and `suggest` releases monitoring's hold and goes on under the new policy.
+        if episode.holding is not None:
+            episode.ended_at = now
+            _hold(session, component, episode, now)
+            episode.ended_at = None
+        episode.policy = policy
+        if policy not in ACTING:
+            episode.ended_at = now
+            return episode
     signals = episode_signals(session, component.key, episode.started_at if episode else None)
     firing = [s for s in signals if s.firing]
     confirmed = [s for s in firing if now - s.since >= settings.signal_confirm]
@@ -109,7 +129,7 @@ def _step(
             return None
         episode = Episode(
             component_id=component.id,
-            policy=settings.automation_of(component.key),
+            policy=policy,
             level=worst(s.level for s in confirmed) or ComponentStatus.DEGRADED_PERFORMANCE,
             started_at=now,
             triage=False,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,10 @@ class Alert:
     firing: bool
     labels: dict[str, str]
     summary: str | None
+    ends_at: datetime | None = None  # `endsAt`, when the monitor says it stops (if it does)
+
+    def firing_at(self, now: datetime) -> bool:
+        return self.firing and (self.ends_at is None or self.ends_at > now)
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,24 @@ def parse_payload(data: Mapping[str, Any]) -> Batch:
             firing=status == "firing",
             labels=labels,
             summary=summary[:500] if summary else None,
+            ends_at=_time(item.get("endsAt")),
         )
     return Batch(VERSIONS[version], tuple(alerts.values()), truncated)
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _time(value: object) -> datetime | None:
+    """An RFC 3339 time as both projects write it (nanoseconds too); None for Go's zero
+    time "0001-01-01T00:00:00Z" and anything unreadable (endsAt only refines `status`)."""
+    if not isinstance(value, str) or value.startswith("0001-"):
+        return None
+    try:
+        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()[:64]))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def component_for(settings: Settings, labels: Mapping[str, str]) -> str | None:
@@ -156,7 +177,10 @@ def ingest(
     An alert that says what its row says already changes nothing (idempotent). Keys are
     handled in sorted order, so concurrent payloads lock shared rows in the same order."""
     result = Ingested(components=set())
-    alerts = sorted(batch.alerts, key=lambda a: a.key)
+    # A firing alert whose endsAt has passed has stopped (Alertmanager's own rule).
+    alerts = sorted(
+        (replace(a, firing=a.firing_at(now)) for a in batch.alerts), key=lambda a: a.key
+    )
     for start in range(0, len(alerts), chunk):
         _ingest_chunk(session, settings, batch.source, alerts[start : start + chunk], now, result)
     return result
@@ -307,3 +331,13 @@ def firing_signals(session: Session, keys: Iterable[str] | None = None) -> list[
     if keys is not None:
         query = query.where(Signal.component_key.in_(list(keys)))
     return list(session.scalars(query))
+
+
+def prune_signals(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete signals that ended before `before` (FLARE_RETENTION), at most `limit`."""
+    ids = session.scalars(
+        select(Signal.id).where(Signal.firing.is_(False), Signal.ended_at < before).limit(limit)
+    ).all()
+    if ids:
+        session.execute(delete(Signal).where(Signal.id.in_(ids)))
+    return len(ids)

@@ -121,3 +121,13 @@ def test_results_are_pruned_after_retention(runtime, target):
         before = rt.now() - timedelta(seconds=5)
         assert monitoring.prune_check_results(session, before=before, limit=500) == 2
         assert session.scalar(select(func.count()).select_from(CheckResult)) == 1
+
+
+def test_ended_signals_are_pruned_after_retention(runtime, target):
+    rt = setup(runtime, target, failure_threshold=1, success_threshold=1)
+    step(rt, 500, target)
+    step(rt, 200, target)
+    with rt.sessions.begin() as session:
+        assert monitoring.prune_signals(session, before=rt.now(), limit=500) == 0  # just ended
+        later = rt.now() + timedelta(seconds=1)
+        assert monitoring.prune_signals(session, before=later, limit=500) == 1

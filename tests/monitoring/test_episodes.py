@@ -13,6 +13,7 @@ from bot.db.models import Component, ComponentStatusChange, Episode
 from bot.text.status import ComponentStatus
 from tests.monitoring.harness import Monitored, fake, mon, slack  # noqa: F401
 from tests.monitoring.support import alert, payload
+from tests.support.guards import no_outside_calls_in_transactions  # noqa: F401
 from tests.support.slackutil import ALICE, BOB
 
 
@@ -182,3 +183,35 @@ def test_edits_queued_while_slack_lags_coalesce_into_the_latest(mon: Monitored):
     [message] = mon.triage()
     assert all(f"A{n}" in str(message.blocks) for n in range(5))
     assert len(mon.slack.fake.calls_to("chat.update")) <= 2  # the latest, not one per revision
+
+
+def test_switching_a_component_off_ends_its_episode_and_releases_the_level(mon: Monitored):
+    from dataclasses import replace
+
+    from bot.config import ComponentConfig
+
+    mon.send(payload(alert("DashDown", fingerprint="d1", service="dashboard", severity="page")))
+    mon.tick(minutes=3)
+    assert level(mon, "dashboard") == ComponentStatus.MAJOR_OUTAGE
+    components = tuple(
+        replace(c, automation="off") if c.key == "dashboard" else c
+        for c in mon.runtime.settings.components
+    )
+    assert all(isinstance(c, ComponentConfig) for c in components)
+    mon.reconfigure(components=components)
+    mon.tick(seconds=5)
+    assert level(mon, "dashboard") == ComponentStatus.OPERATIONAL
+    assert episodes(mon)[0].ended_at is not None
+
+
+def test_no_outside_call_inside_a_transaction_through_the_whole_flow(
+    mon: Monitored, no_outside_calls_in_transactions
+):
+    mon.send(payload(alert("HighErrorRate", fingerprint="f1", component="api")))
+    mon.send(payload(alert("DashDown", fingerprint="d1", service="dashboard")))
+    mon.tick(minutes=3)
+    mon.slack.click("triage_dismiss", str(episodes(mon)[0].id))
+    mon.send(payload(alert("HighErrorRate", "resolved", fingerprint="f1", component="api")))
+    mon.tick(minutes=6)
+    assert mon.triage()
+    assert no_outside_calls_in_transactions.calls > 0  # Slack was called, outside them

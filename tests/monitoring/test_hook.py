@@ -223,3 +223,13 @@ def test_database_unavailable_gets_503(hook, tmp_path):
 def test_hooks_do_not_exist_without_a_token(runtime):
     client = TestClient(create_app(runtime, mode="web"))
     assert client.post(PATH, json=payload(), headers=AUTH).status_code in (404, 405)
+
+
+def test_a_firing_alert_whose_ends_at_has_passed_has_stopped(hook):
+    client, runtime = hook
+    body = payload(alert("A", fingerprint="a1", component="api"))
+    client.post(PATH, json=body, headers=AUTH)
+    body["alerts"][0]["endsAt"] = "2026-11-25T13:59:59.123456789Z"  # nanoseconds, as Go writes
+    response = client.post(PATH, json=body, headers=AUTH)
+    assert response.json()["resolved"] == 1
+    assert signals(runtime)["alert:a1"][2] is False
