@@ -138,6 +138,7 @@ def test_grammar_every_spec_subcommand_has_usage():
         "subscribers",
         "snooze",
         "maintenance",
+        "signals",
     }
 
 
