@@ -190,7 +190,7 @@ def _triage(
             return
         episode.triage = True
         episode.slack_channel = settings.incidents_channel
-    digest = shown_digest(episode, signals)
+    digest = shown_digest(episode, signals, component.status)
     if digest == episode.shown:
         return
     episode.shown = digest
@@ -230,8 +230,9 @@ def _dismissed(session: Session, component: Component, now: datetime) -> bool:
     return until is not None and until > now
 
 
-def shown_digest(episode: Episode, signals: Sequence[Signal]) -> str:
+def shown_digest(episode: Episode, signals: Sequence[Signal], page: ComponentStatus) -> str:
     """What the triage message says, in short: it is edited only when this changes."""
     parts = [episode.level.value, str(episode.ended_at), str(episode.quiet_since is not None)]
+    parts.append(page.value)
     parts += sorted(f"{s.key}|{s.level.value}|{s.firing}" for s in signals)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

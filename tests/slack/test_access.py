@@ -135,6 +135,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "subscribers": ("subscribers", "anyone"),
     "snooze": ("snooze 1 5", "recipient or responder"),
     "maintenance": ("maintenance 2026-12-01T02:00Z 2h api DB upgrade", "responder"),
+    "signals": ("signals", "anyone"),
 }
 
 ENTRIES = [
