@@ -181,16 +181,15 @@ def _triage(
 ) -> None:
     """`suggest`: one triage message per episode, posted when the page says operational
     and no human is in charge, then edited whenever what it says changes."""
+    covered = component.id in incidents.covered_components(session, [component.id])
     if not episode.triage:
-        if episode.ended_at is not None or not settings.incidents_channel:
+        if episode.ended_at is not None or not settings.incidents_channel or covered:
             return
         if component.status != ComponentStatus.OPERATIONAL or _dismissed(session, component, now):
             return
-        if component.id in incidents.covered_components(session, [component.id]):
-            return
         episode.triage = True
         episode.slack_channel = settings.incidents_channel
-    digest = shown_digest(episode, signals, component.status)
+    digest = shown_digest(episode, signals, component.status, covered)
     if digest == episode.shown:
         return
     episode.shown = digest
@@ -230,9 +229,11 @@ def _dismissed(session: Session, component: Component, now: datetime) -> bool:
     return until is not None and until > now
 
 
-def shown_digest(episode: Episode, signals: Sequence[Signal], page: ComponentStatus) -> str:
+def shown_digest(
+    episode: Episode, signals: Sequence[Signal], page: ComponentStatus, covered: bool
+) -> str:
     """What the triage message says, in short: it is edited only when this changes."""
     parts = [episode.level.value, str(episode.ended_at), str(episode.quiet_since is not None)]
-    parts.append(page.value)
+    parts += [page.value, str(covered)]
     parts += sorted(f"{s.key}|{s.level.value}|{s.firing}" for s in signals)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

@@ -11,10 +11,17 @@ from sqlalchemy.orm import Session
 
 from bot import incidents
 from bot.config import Settings
-from bot.db.models import Component, ComponentStatusChange, Episode
+from bot.db.models import (
+    Component,
+    ComponentStatusChange,
+    Episode,
+    Incident,
+    IncidentComponent,
+    Maintenance,
+)
 from bot.errors import InvalidInput, NotFound
 from bot.monitoring.episodes import episode_signals, touch_triage
-from bot.text.status import ComponentStatus
+from bot.text.status import ComponentStatus, IncidentStatus, MaintenanceStatus
 
 DISMISS_FOR = timedelta(hours=1)
 
@@ -47,6 +54,7 @@ class TriageView:
     channel: str | None
     ts: str | None
     revision: int
+    covered_by: tuple[str, ...] = ()  # "INC-3", "maintenance “DB upgrade”": a person in charge
 
 
 def triage_view(session: Session, episode_id: int) -> TriageView | None:
@@ -81,7 +89,31 @@ def triage_view(session: Session, episode_id: int) -> TriageView | None:
         channel=episode.slack_channel,
         ts=episode.slack_ts,
         revision=episode.revision,
+        covered_by=_covered_by(session, component),
     )
+
+
+def _covered_by(session: Session, component: Component) -> tuple[str, ...]:
+    refs = [
+        f"INC-{n}"
+        for n in session.scalars(
+            select(Incident.number)
+            .join(IncidentComponent, IncidentComponent.incident_id == Incident.id)
+            .where(
+                IncidentComponent.component_id == component.id,
+                Incident.status != IncidentStatus.RESOLVED,
+            )
+            .order_by(Incident.number)
+        )
+    ]
+    for title, keys in session.execute(
+        select(Maintenance.title, Maintenance.component_keys).where(
+            Maintenance.status == MaintenanceStatus.IN_PROGRESS
+        )
+    ):
+        if component.key in (keys or []):
+            refs.append(f"maintenance “{title}”")
+    return tuple(refs)
 
 
 def _episode(session: Session, episode_id: int) -> Episode:

@@ -49,6 +49,8 @@ def triage_message(view: TriageView) -> tuple[str, list[Block]]:
         )
         if view.quiet_since is not None:
             head += f" Quiet since {hhmm(view.quiet_since)} UTC."
+        if view.covered_by:
+            head += f" {STYLE.text(', '.join(view.covered_by))} covers it now."
     lines = []
     for signal in view.signals[:MAX_LINES]:
         state = "firing" if signal.firing else "ended"

@@ -215,3 +215,14 @@ def test_no_outside_call_inside_a_transaction_through_the_whole_flow(
     mon.tick(minutes=6)
     assert mon.triage()
     assert no_outside_calls_in_transactions.calls > 0  # Slack was called, outside them
+
+
+def test_the_message_says_when_an_incident_takes_over(mon: Monitored):
+    mon.send(payload(alert("HighErrorRate", fingerprint="f1", component="api")))
+    mon.tick(minutes=3)
+    mon.slack.command("declare sev2 API errors")
+    mon.slack.command("update 1 api=partial We are looking into errors")
+    mon.tick(seconds=5)
+    [message] = mon.triage()
+    assert "INC-1 covers it now." in message.text
+    assert "The page says *Partial outage*" in message.text
