@@ -226,3 +226,31 @@ def test_the_message_says_when_an_incident_takes_over(mon: Monitored):
     [message] = mon.triage()
     assert "INC-1 covers it now." in message.text
     assert "The page says *Partial outage*" in message.text
+
+
+def test_declaring_from_the_prefilled_form_publishes_and_takes_over(mon: Monitored):
+    from tests.support.slackutil import multi_value, select_value, text_value, user_value
+
+    mon.send(payload(alert("HighErrorRate", fingerprint="f1", component="api", severity="high")))
+    mon.tick(minutes=3)
+    mon.slack.click("triage_declare", str(episodes(mon)[0].id))
+    view = mon.slack.opened_view()
+    initial = {b["block_id"]: b["element"] for b in view["blocks"] if b.get("block_id")}
+    mon.slack.submit(
+        view,
+        {
+            "title": text_value(initial["title"]["initial_value"]),
+            "severity": select_value("sev2"),
+            "components": multi_value("api"),
+            "level": select_value(initial["level"]["initial_option"]["value"]),
+            "commander": user_value(None),
+            "owner": user_value(None),
+            "public_title": text_value(initial["public_title"]["initial_value"]),
+            "message": text_value(initial["message"]["initial_value"]),
+            "force": multi_value(),
+        },
+    )
+    mon.tick(seconds=5)
+    assert level(mon, "api") == ComponentStatus.PARTIAL_OUTAGE
+    [message] = mon.triage()
+    assert "INC-1 covers it now." in message.text
