@@ -233,3 +233,18 @@ def test_a_firing_alert_whose_ends_at_has_passed_has_stopped(hook):
     response = client.post(PATH, json=body, headers=AUTH)
     assert response.json()["resolved"] == 1
     assert signals(runtime)["alert:a1"][2] is False
+
+
+def test_payloads_captured_from_alertmanager_0_25(hook):
+    client, runtime = hook
+    firing = fixture("alertmanager-0.25-captured-firing.json")
+    answer = client.post(PATH, json=firing, headers=AUTH).json()
+    assert (answer["firing"], answer["changed"]) == (2, 2)
+    assert signals(runtime) == {
+        "alert:2fb10662a320fc21": ("api", ComponentStatus.MAJOR_OUTAGE, True, "alertmanager"),
+        "alert:d7e68278b0dffb64": ("api", ComponentStatus.MAJOR_OUTAGE, True, "alertmanager"),
+    }
+    assert client.post(PATH, json=firing, headers=AUTH).json()["changed"] == 0
+    resolved = fixture("alertmanager-0.25-captured-resolved.json")
+    assert client.post(PATH, json=resolved, headers=AUTH).json()["resolved"] == 2
+    assert {v[2] for v in signals(runtime).values()} == {False}
