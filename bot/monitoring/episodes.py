@@ -11,10 +11,12 @@ only shows the signals on the board. `evaluate` runs after every ingest and on e
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot import incidents, outbox
@@ -24,6 +26,7 @@ from bot.outbox import kinds
 from bot.text.status import LEVEL_LABELS, ComponentStatus, worst
 
 ACTING = ("suggest", "auto")
+log = logging.getLogger("flare.monitoring")
 
 
 def open_episodes(session: Session, component_ids: Iterable[str] | None = None) -> list[Episode]:
@@ -80,7 +83,17 @@ def evaluate(
         component = components.get(key)
         if component is None:
             continue
-        episode = _step(session, settings, component, episodes.get(component.id), now)
+        try:
+            # Each component in a savepoint: one that raises (a bug, a row nobody expected)
+            # is logged and skipped, and the others still move. The database failing is
+            # not swallowed: the tick is retried.
+            with session.begin_nested():
+                episode = _step(session, settings, component, episodes.get(component.id), now)
+        except OperationalError:
+            raise
+        except Exception:
+            log.exception("monitoring: component %s not evaluated", key)
+            continue
         if episode is not None:
             touched.append(episode)
     return touched

@@ -254,3 +254,21 @@ def test_declaring_from_the_prefilled_form_publishes_and_takes_over(mon: Monitor
     assert level(mon, "api") == ComponentStatus.PARTIAL_OUTAGE
     [message] = mon.triage()
     assert "INC-1 covers it now." in message.text
+
+
+def test_one_component_that_raises_does_not_hold_back_the_others(mon: Monitored, monkeypatch):
+    from bot.monitoring import episodes as module
+
+    real = module._triage
+
+    def broken(session, settings, component, *args, **kwargs):
+        if component.key == "api":
+            raise RuntimeError("a row nobody expected")
+        return real(session, settings, component, *args, **kwargs)
+
+    monkeypatch.setattr(module, "_triage", broken)
+    mon.send(payload(alert("HighErrorRate", fingerprint="f1", component="api")))
+    mon.send(payload(alert("DashDown", fingerprint="d1", service="dashboard", severity="page")))
+    mon.tick(minutes=3)
+    assert level(mon, "dashboard") == ComponentStatus.MAJOR_OUTAGE
+    assert [e.component_id for e in episodes(mon)] != []  # dashboard's episode exists
