@@ -22,7 +22,9 @@ def test_green_for_15_minutes_nags_the_commander_once(mon: Monitored):
     mon.tick(minutes=5)
     [nag] = [m for m in mon.slack.dms(ALICE) if "Monitors green" in m.text]
     assert "INC-1 says investigating: move to monitoring or resolve?" in nag.text
-    actions = [e["action_id"] for b in nag.blocks if b["type"] == "actions" for e in b["elements"]]
+    actions = [
+        e["action_id"] for b in nag.blocks or [] if b["type"] == "actions" for e in b["elements"]
+    ]
     assert "post_update" in actions
 
 

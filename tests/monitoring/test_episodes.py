@@ -41,7 +41,10 @@ def test_suggest_waits_for_confirm_then_posts_one_triage_message(mon: Monitored)
     assert "*API*" in message.text and "Major outage" in message.text
     assert "The page says *Operational*" in message.text
     buttons = [
-        e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]
+        e["action_id"]
+        for b in message.blocks or []
+        if b["type"] == "actions"
+        for e in b["elements"]
     ]
     assert buttons == ["triage_declare", "triage_mark", "triage_dismiss"]
     assert level(mon, "api") == ComponentStatus.OPERATIONAL  # suggest never publishes
@@ -66,7 +69,7 @@ def test_suggest_edits_the_one_message_as_the_episode_evolves_and_recovers(mon: 
     mon.tick(minutes=2)
     [message] = mon.triage()
     assert "recovered at 14:0" in message.text and "nothing was published" in message.text
-    assert not [b for b in message.blocks if b["type"] == "actions"]
+    assert not [b for b in message.blocks or [] if b["type"] == "actions"]
     # A later firing is a new episode, with its own message.
     mon.send(payload(alert("HighErrorRate", fingerprint="f1", component="api")))
     mon.tick(minutes=3)

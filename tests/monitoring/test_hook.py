@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from bot.db.models import Component, Episode, OutboxMessage, Signal
 from bot.runtime import Runtime
 from bot.text.status import ComponentStatus
+from tests.conftest import Clock
 from tests.monitoring.support import AUTH, TOKEN, alert, counts, fixture, monitored, payload
 from tests.support.mailbox import TestClient
 from web.app import create_app
@@ -94,7 +96,7 @@ def test_a_repeated_payload_changes_nothing(hook):
     with runtime.sessions.begin() as session:
         before = [(s.key, s.updated_at, s.since) for s in session.scalars(select(Signal))]
     tables = counts(runtime)
-    runtime.clock.advance(seconds=30)  # type: ignore[attr-defined]
+    cast(Clock, runtime.clock).advance(seconds=30)
     response = client.post(PATH, json=body, headers=AUTH)
     assert response.json()["changed"] == 0
     assert counts(runtime) == tables
