@@ -9,13 +9,16 @@ import os
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.config import load_settings
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import CheckResult
+from bot.incidents import sync_components
 from tests.conftest import _truncate_pg
 from tests.monitoring.checksupport import Target, target  # noqa: F401
 
@@ -35,6 +38,10 @@ def test_two_workers_run_each_check_slot_once(pg_url: str, target: Target, tmp_p
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLARE_", "SLACK_"))}
     env.update(DATABASE_URL=pg_url, FLARE_CONFIG=str(config), FLARE_TICK="1s")
     env.pop("PORT", None)
+    engine = make_engine(pg_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:  # as a deploy's release step leaves it
+        sync_components(session, load_settings(env), datetime.now(UTC))
     workers = []
     for n in range(2):
         log = (tmp_path / f"worker{n}.log").open("ab")
@@ -42,8 +49,6 @@ def test_two_workers_run_each_check_slot_once(pg_url: str, target: Target, tmp_p
             subprocess.Popen([str(FLARE), "worker"], env=env, cwd=tmp_path, stdout=log, stderr=log)
         )
         log.close()
-    engine = make_engine(pg_url)
-    sessions = make_session_factory(engine)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # waiting for the workers' work, not timing it
