@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
@@ -36,14 +37,28 @@ def open_episodes(session: Session, component_ids: Iterable[str] | None = None) 
     return list(session.scalars(query))
 
 
-def episode_signals(session: Session, key: str, since: datetime | None) -> list[Signal]:
-    """The component's signals that fire now or fired during the episode."""
-    query = select(Signal).where(Signal.component_key == key)
+# What the tick needs of a signal, read as plain rows (a storm leaves thousands per tick).
+SIGNAL_FIELDS = (
+    Signal.key,
+    Signal.name,
+    Signal.level,
+    Signal.firing,
+    Signal.since,
+    Signal.ended_at,
+    Signal.summary,
+    Signal.id,
+)
+
+
+def episode_signals(session: Session, key: str, since: datetime | None) -> list[Any]:
+    """The component's signals that fire now or fired during the episode (rows with the
+    fields of SIGNAL_FIELDS, oldest first)."""
+    query = select(*SIGNAL_FIELDS).where(Signal.component_key == key)
     if since is not None:
         query = query.where(or_(Signal.firing.is_(True), Signal.ended_at >= since))
     else:
         query = query.where(Signal.firing.is_(True))
-    return list(session.scalars(query.order_by(Signal.since, Signal.id)))
+    return list(session.execute(query.order_by(Signal.since, Signal.id)))
 
 
 def evaluate(
@@ -189,7 +204,7 @@ def _triage(
     settings: Settings,
     component: Component,
     episode: Episode,
-    signals: Sequence[Signal],
+    signals: Sequence[Any],
     now: datetime,
 ) -> None:
     """`suggest`: one triage message per episode, posted when the page says operational
@@ -243,7 +258,7 @@ def _dismissed(session: Session, component: Component, now: datetime) -> bool:
 
 
 def shown_digest(
-    episode: Episode, signals: Sequence[Signal], page: ComponentStatus, covered: bool
+    episode: Episode, signals: Sequence[Any], page: ComponentStatus, covered: bool
 ) -> str:
     """What the triage message says, in short: it is edited only when this changes."""
     parts = [episode.level.value, str(episode.ended_at), str(episode.quiet_since is not None)]
