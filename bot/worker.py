@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot import outbox, subscribers
+from bot import monitoring, outbox, subscribers
 from bot.config import Settings
 from bot.incidents import Swept, sweep
 from bot.runtime import Runtime
@@ -106,6 +106,10 @@ def prune(runtime: Runtime) -> dict[str, int]:
             s, before=before, now=now, limit=PRUNE_BATCH
         ),
         "rate_limit_hits": lambda s: subscribers.prune_rate_limits(s, now, limit=PRUNE_BATCH),
+        "check_results": lambda s: monitoring.prune_check_results(
+            s, before=before, limit=PRUNE_BATCH
+        ),
+        "signals": lambda s: monitoring.prune_signals(s, before=before, limit=PRUNE_BATCH),
     }
     pruned: dict[str, int] = {}
     for table, prune_batch in pruners.items():
@@ -187,6 +191,25 @@ def background_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], f
     # Subscriber mail (when FLARE_SMTP_URL is set) and webhooks, in their own job.
     jobs.append(("deliveries", lambda: drain(runtime), 1.0))
     jobs.append(("retention", lambda: prune(runtime), RETENTION_EVERY.total_seconds()))
+    jobs.extend(monitoring_jobs(runtime))
+    return jobs
+
+
+def run_monitoring(runtime: Runtime) -> None:
+    """Episodes move on with time (confirm, recover) and drift is looked for."""
+    with runtime.sessions.begin() as session:
+        monitoring.sweep(session, runtime.settings, runtime.now())
+
+
+def monitoring_jobs(runtime: Runtime) -> list[tuple[str, Callable[[], object], float]]:
+    tick = runtime.settings.tick.total_seconds()
+    jobs: list[tuple[str, Callable[[], object], float]] = [
+        ("monitoring", lambda: run_monitoring(runtime), tick)
+    ]
+    if runtime.settings.checks:
+        # Each (check, slot) is claimed in the database: every worker may try every second.
+        run = lambda: monitoring.run_checks(runtime.sessions, runtime.settings, runtime.now)  # noqa: E731
+        jobs.append(("checks", run, 1.0))
     return jobs
 
 

@@ -92,14 +92,26 @@ def test_retention_prunes_what_is_older_than_the_setting_and_nothing_else(
     outbox_before = count(aged, OutboxMessage)
     monkeypatch.setattr(worker, "PRUNE_BATCH", 5)  # several committed batches per table
     pruned = worker.prune(aged)
-    assert pruned == {"outbox": 23, "processed_requests": 7, "rate_limit_hits": 7}
+    assert pruned == {
+        "outbox": 23,
+        "processed_requests": 7,
+        "rate_limit_hits": 7,
+        "check_results": 0,
+        "signals": 0,
+    }
     assert count(aged, OutboxMessage) == outbox_before - 23
     assert count(aged, OutboxMessage, OutboxMessage.key.like("old-sent:%")) == 0
     assert count(aged, OutboxMessage, OutboxMessage.sent_at.is_(None)) >= 4  # unsent, dead
     assert count(aged, OutboxMessage, OutboxMessage.key.like("new-sent:%")) == 3
     assert count(aged, ProcessedRequest) == 1 and count(aged, RateLimitHit) == 1
     assert {model.__name__: count(aged, model) for model in KEPT} == kept
-    assert worker.prune(aged) == {"outbox": 0, "processed_requests": 0, "rate_limit_hits": 0}
+    assert worker.prune(aged) == {
+        "outbox": 0,
+        "processed_requests": 0,
+        "rate_limit_hits": 0,
+        "check_results": 0,
+        "signals": 0,
+    }
 
 
 def test_retention_run_is_bounded_and_the_next_run_continues(

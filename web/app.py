@@ -19,13 +19,12 @@ from bot.slack import start_socket_mode, stop_socket_mode
 from web import health, hooks, slack_http, subscriptions
 from web.access import AccessLog
 from web.front import Front
-from web.hooks import deploy
+from web.hooks import alertmanager, deploy
 from web.public import site as public
 
 log = logging.getLogger("flare.web")
 # What monitoring and CI may POST to /hooks/* (web/hooks), one entry per hook module.
-HOOKS: list[hooks.Hook] = []
-HOOKS.append(deploy.HOOK)
+HOOKS: list[hooks.Hook] = [alertmanager.HOOK, deploy.HOOK]
 
 
 class FlareApp(Starlette):

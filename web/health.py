@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot import outbox
+from bot import monitoring, outbox
 from bot.db.engine import read_only
 from bot.db.state import last_sweep
 from bot.runtime import Runtime
@@ -20,6 +20,7 @@ def _database_report(runtime: Runtime) -> dict[str, object]:
             session.execute(text("SELECT 1"))
             last = last_sweep(session)
             backlog = outbox.backlog(session)
+            stale = monitoring.stale_checks(session, runtime.settings, runtime.now())
     except Exception as error:  # any database failure is reported, not raised
         return {"database": f"unavailable: {error.__class__.__name__}"}
     tick = runtime.settings.tick
@@ -30,6 +31,8 @@ def _database_report(runtime: Runtime) -> dict[str, object]:
         "scheduler_lag_seconds": None if lag is None else round(lag, 1),
         "scheduler": "stalled: no sweep for three ticks" if stalled else "ok",
         "outbox_backlog": backlog,
+        # [[checks]] with no result for 3 intervals: the worker or the check is stuck.
+        "checks": "stale: " + ", ".join(stale) if stale else "ok",
     }
 
 

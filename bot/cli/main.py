@@ -7,11 +7,12 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import deploy, incident, serve, subscribers
+from bot.cli import monitoring as monitoring_cli
 from bot.cli import records as records_cli
 from bot.config import ConfigError, configure_logging, load_settings
 
 # Every module that adds `flare` sub-commands, in the order `flare --help` lists them.
-MODULES = (serve, incident, subscribers, records_cli, deploy)
+MODULES = (serve, incident, subscribers, records_cli, deploy, monitoring_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.commands import context as _context  # noqa: F401
 from bot.commands import incident, page  # noqa: F401  (they register their handlers)
+from bot.commands import monitoring as _monitoring  # noqa: F401  (registers its handlers)
 from bot.commands import records as _records  # noqa: F401  (registers its handlers)
 from bot.commands.base import HANDLERS, Context, Reply, Style
 from bot.config import Settings

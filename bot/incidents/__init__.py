@@ -19,7 +19,16 @@ from bot.incidents.access import (
 from bot.incidents.components import ManualResult, set_manual_level, sync_components
 from bot.incidents.events import notify_subscribers, record_event
 from bot.incidents.guards import check_hygiene, require_open
-from bot.incidents.levels import Hold, LevelChange, describe_holds, holds, recompute
+from bot.incidents.levels import (
+    Hold,
+    LevelChange,
+    announce,
+    covered_components,
+    describe_holds,
+    holds,
+    lock_components,
+    recompute,
+)
 from bot.incidents.lifecycle import (
     add_note,
     assign_role,
@@ -79,8 +88,11 @@ __all__ = [
     "LevelChange",
     "ManualResult",
     "actor_for",
+    "announce",
+    "covered_components",
     "describe_holds",
     "holds",
+    "lock_components",
     "recompute",
     "set_manual_level",
     "who_may",

@@ -20,7 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from bot.db.models import Component, ComponentStatusChange, Incident, IncidentComponent, Maintenance
+from bot.db.models import (
+    Component,
+    ComponentStatusChange,
+    Episode,
+    Incident,
+    IncidentComponent,
+    Maintenance,
+)
 from bot.db.state import bump_version
 from bot.outbox import kinds
 from bot.text.status import (
@@ -91,7 +98,44 @@ def holds(session: Session, components: Sequence[Component]) -> dict[str, list[H
     for component in components:
         if component.manual_status not in (None, ComponentStatus.OPERATIONAL):
             held[component.id].append(Hold("manual", component.manual_status, "set by hand"))
+    # Monitoring under `auto` holds only where no human is in charge: no open incident (of
+    # any kind, at any level) and no maintenance in progress covers the component.
+    covered = covered_components(session, ids)
+    for component_id, holding in session.execute(
+        select(Episode.component_id, Episode.holding).where(
+            Episode.component_id.in_(ids), Episode.ended_at.is_(None), Episode.holding.is_not(None)
+        )
+    ):
+        if component_id not in covered and holding is not None:
+            held[component_id].append(Hold("monitoring", holding, "monitoring"))
     return held
+
+
+def covered_components(session: Session, ids: Sequence[str]) -> set[str]:
+    """The components among `ids` an open incident or an active maintenance covers."""
+    covered = set(
+        session.scalars(
+            select(IncidentComponent.component_id)
+            .join(Incident, Incident.id == IncidentComponent.incident_id)
+            .where(
+                IncidentComponent.component_id.in_(ids),
+                Incident.status != IncidentStatus.RESOLVED,
+            )
+        )
+    )
+    keys = {
+        key
+        for group in session.scalars(
+            select(Maintenance.component_keys).where(
+                Maintenance.status == MaintenanceStatus.IN_PROGRESS
+            )
+        )
+        for key in group or []
+    }
+    if keys:
+        query = select(Component.id).where(Component.id.in_(ids), Component.key.in_(keys))
+        covered |= set(session.scalars(query))
+    return covered
 
 
 def level_of(held: Iterable[Hold]) -> ComponentStatus:

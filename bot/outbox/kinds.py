@@ -18,6 +18,10 @@ SLACK_ROOT = "slack.root"
 # A top-level post in #incidents whose text was rendered when queued (a provider's change).
 SLACK_CHANNEL_TEXT = "slack.channel_text"
 SLACK_FILE = "slack.file"  # a file (the postmortem) into the incident's thread
+# Monitoring (bot/monitoring): a component episode's triage message in #incidents, posted
+# once and edited in place (ordered per episode), and the drift nags.
+SLACK_TRIAGE = "slack.triage"
+SLACK_DRIFT = "slack.drift"
 SLACK_KINDS = (
     SLACK_EVENT,
     SLACK_DM,
@@ -29,6 +33,8 @@ SLACK_KINDS = (
     SLACK_ROOT,
     SLACK_CHANNEL_TEXT,
     SLACK_FILE,
+    SLACK_TRIAGE,
+    SLACK_DRIFT,
 )
 
 # Subscribers (bot/subscribers): one fan-out row per public notice, expanded by the worker

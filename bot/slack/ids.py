@@ -17,6 +17,10 @@ class SlackId(enum.StrEnum):
     PUBLISH_ANYWAY = "publish_anyway"
     EDIT_UPDATE = "edit_update"
     CORRECT_UPDATE = "correct_update"  # on a published update in the thread
+    # monitoring: the triage message's buttons, and the drift nag's
+    TRIAGE_DECLARE = "triage_declare"
+    TRIAGE_MARK = "triage_mark"
+    TRIAGE_DISMISS = "triage_dismiss"
     # modals (view callback IDs)
     DECLARE_MODAL = "declare_modal"
     UPDATE_MODAL = "update_modal"
@@ -35,6 +39,9 @@ BUTTONS = (
     SlackId.PUBLISH_ANYWAY,
     SlackId.EDIT_UPDATE,
     SlackId.CORRECT_UPDATE,
+    SlackId.TRIAGE_DECLARE,
+    SlackId.TRIAGE_MARK,
+    SlackId.TRIAGE_DISMISS,
 )
 MODALS = (
     SlackId.DECLARE_MODAL,

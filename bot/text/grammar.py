@@ -36,6 +36,7 @@ USAGE: dict[str, str] = {
     "postmortem": "/incident postmortem <ref>",
     "stats": "/incident stats [30d]",
     "correct": "/incident correct <ref> [--title] [--notify] <text>",
+    "signals": "/incident signals",
 }
 
 DETAILS = {

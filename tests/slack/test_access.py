@@ -99,6 +99,25 @@ def _pending(slack: Slack) -> str:
     return str(actions["elements"][-1]["value"])
 
 
+def _episode(slack: Slack) -> str:
+    """A monitoring episode on webhooks: what the triage message's buttons act on."""
+    from bot.db.models import Episode
+
+    with slack.runtime.sessions.begin() as session:
+        component = session.scalars(select(Component).where(Component.key == "webhooks")).one()
+        episode = Episode(
+            component_id=component.id,
+            policy="suggest",
+            level=ComponentStatus.MAJOR_OUTAGE,
+            started_at=slack.clock(),
+            triage=False,
+            revision=0,
+        )
+        session.add(episode)
+        session.flush()
+        return str(episode.id)
+
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "help": ("help", "anyone"),
     "declare": ("declare sev2 Login broken", "anyone"),
@@ -119,6 +138,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "correct": ("correct 1 We are investigating failed card payments.", "responder"),
     "postmortem": ("postmortem 1", "anyone"),
     "stats": ("stats 30d", "anyone"),
+    "signals": ("signals", "anyone"),
 }
 COMMANDS["changes"] = ("changes 4h", "anyone")
 COMMANDS["oncall"] = ("oncall", "anyone")
@@ -144,6 +164,21 @@ ENTRIES = [
         "button publish_anyway",
         "responder",
         lambda s, u: s.click("publish_anyway", _pending(s), user=u),
+    ),
+    Entry(
+        "button triage_declare",
+        "anyone",
+        lambda s, u: s.click("triage_declare", _episode(s), user=u),
+    ),
+    Entry(
+        "button triage_mark",
+        "responder",
+        lambda s, u: s.click("triage_mark", f"{_episode(s)}:major_outage", user=u),
+    ),
+    Entry(
+        "button triage_dismiss",
+        "anyone",
+        lambda s, u: s.click("triage_dismiss", _episode(s), user=u),
     ),
     Entry(
         "modal declare (internal)",

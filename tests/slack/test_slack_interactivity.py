@@ -166,6 +166,9 @@ def test_slack_every_action_id_has_a_handler_and_a_test():
     here = Path(__file__)
     source = here.read_text(encoding="utf-8")
     source += here.with_name("test_slack_commands.py").read_text(encoding="utf-8")
+    # Feature buttons are tested beside their feature (tests/monitoring: the triage buttons).
+    for path in sorted((here.parents[1] / "monitoring").glob("test_*.py")):
+        source += path.read_text(encoding="utf-8")
     assert [i.value for i in SlackId if f'"{i.value}"' not in source] == []
 
 

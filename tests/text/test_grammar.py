@@ -145,6 +145,7 @@ def test_grammar_every_spec_subcommand_has_usage():
         "postmortem",
         "stats",
         "correct",
+        "signals",
     }
 
 

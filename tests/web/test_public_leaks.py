@@ -3,6 +3,7 @@ surface: the page, the API, the feeds, subscriber mail and webhook payloads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import incidents as svc
+from bot import monitoring
+from bot.config import ComponentConfig
 from bot.db.models import TimelineEvent
 from bot.runtime import Runtime
 from bot.subscribers.mail import update_mail
@@ -36,6 +39,7 @@ canary = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=14, max_size=20)
     person=canary,
     channel=canary,
     codename=canary,
+    signal=canary,
     public_title=st.booleans(),
     resolved=st.booleans(),
 )
@@ -47,6 +51,7 @@ def test_public_never_shows_internal_fields(
     person: str,
     channel: str,
     codename: str,
+    signal: str,
     public_title: bool,
     resolved: bool,
 ) -> None:
@@ -97,6 +102,33 @@ def test_public_never_shows_internal_fields(
                 session, settings_, incident, actor=responder(user), now=now + timedelta(minutes=2)
             )
         public_id = incident.public_id
+        # Monitoring: signals are internal; an `auto` component's level is all that shows.
+        watched = replace(
+            settings_,
+            components=(
+                *settings_.components[:1],
+                ComponentConfig(key="dashboard", name="Dashboard", automation="auto"),
+                *settings_.components[2:],
+            ),
+        )
+        batch = monitoring.parse_payload(
+            {
+                "version": "4",
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "labels": {"alertname": f"{signal}A", "component": key, "x": signal},
+                        "annotations": {"summary": f"{signal} summary"},
+                        "fingerprint": f"{signal}{key}",
+                    }
+                    for key in ("api", "dashboard", "unmapped")
+                ],
+            }
+        )
+        monitoring.ingest(session, watched, batch, now)
+        monitoring.sweep(session, watched, now + timedelta(minutes=3))
+        dashboard = svc.components_by_key(session)["dashboard"]
+        assert dashboard.status == ComponentStatus.DEGRADED_PERFORMANCE  # through `auto`
         updates = session.scalars(
             select(TimelineEvent.id).where(
                 TimelineEvent.incident_id == incident.id,
@@ -134,6 +166,7 @@ def test_public_never_shows_internal_fields(
         channel,
         channel.upper(),
         codename,
+        signal,
         "slack.com",
     }
     for path, body in bodies.items():

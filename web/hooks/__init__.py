@@ -14,6 +14,7 @@ import base64
 import binascii
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 from bot.runtime import Runtime
 from web.http import read_body
 
+log = logging.getLogger("flare.web.hooks")
 BODY_LIMIT = 1024 * 1024
 
 
@@ -92,7 +94,8 @@ def _endpoint(runtime: Runtime, hook: Hook) -> Callable[[Request], Any]:
             answer = await run_in_threadpool(hook.apply, runtime, payload)
         except BadPayload as error:  # found when applied (a time in the future, …)
             return JSONResponse({"error": str(error)[:500]}, status_code=400)
-        except OperationalError:
+        except OperationalError as error:
+            log.warning("%s: database unavailable, answered 503: %s", hook.path, error.orig)
             return JSONResponse({"error": "database unavailable; retry"}, status_code=503)
         return JSONResponse(answer)
 

@@ -13,13 +13,16 @@ from bot.db.models.incidents import (
     Promise,
     TimelineEvent,
 )
+from bot.db.models.monitoring import CheckResult, Episode, Signal
 from bot.db.models.queue import KeyValue, OutboxMessage, ProcessedRequest
 from bot.db.models.subscribers import RateLimitHit, Subscriber
 
 __all__ = [
     "Base",
     "Change",
+    "CheckResult",
     "Component",
+    "Episode",
     "ComponentGroup",
     "ComponentStatusChange",
     "Incident",
@@ -31,6 +34,7 @@ __all__ = [
     "Promise",
     "Provider",
     "RateLimitHit",
+    "Signal",
     "Subscriber",
     "TimelineEvent",
     "UTCDateTime",

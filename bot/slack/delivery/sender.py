@@ -32,6 +32,7 @@ from bot.slack.delivery.posting import (
     log,
 )
 from bot.slack.delivery.threads import FollowUps
+from bot.slack.delivery.triage import TriagePosts
 
 LEASE = outbox.LEASE  # short and renewed while a send is in flight
 # A row that keeps raising something no Slack failure explains (a bug, a row nobody expected)
@@ -40,7 +41,7 @@ LEASE = outbox.LEASE  # short and renewed while a send is in flight
 UNEXPECTED_ATTEMPTS = 8
 
 
-class SlackSender(Messages):
+class SlackSender(Messages, TriagePosts):
     """The Slack drain: claim due rows, send each (isolated), record the outcome."""
 
     def drain(self) -> int:
@@ -145,6 +146,8 @@ class SlackSender(Messages):
             kinds.SLACK_ROOT: self._send_root,
             kinds.SLACK_CHANNEL_TEXT: self._send_channel_text,
             kinds.SLACK_FILE: self._send_file,
+            kinds.SLACK_TRIAGE: self._send_triage,
+            kinds.SLACK_DRIFT: self._send_drift,
         }.get(job.kind)
         if handler is None:
             raise Dropped(job.kind)

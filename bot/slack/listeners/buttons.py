@@ -16,6 +16,7 @@ from bot.slack import dedupe, modals
 from bot.slack.ids import SlackId
 from bot.slack.listeners.forms import correct_modal_for, number_of, update_modal_for
 from bot.slack.listeners.replies import STYLE, Ack, error_text, once, respond, respond_now
+from bot.slack.listeners.triage import TRIAGE_BUTTONS, run_triage_button
 from bot.slack.responders import ResponderDirectory
 from bot.text.grammar import parse
 from bot.text.status import IncidentStatus
@@ -28,6 +29,8 @@ def run_button(runtime: Runtime, directory: ResponderDirectory, body: dict[str, 
     action = SlackId(body["actions"][0]["action_id"])
     user = str((body.get("user") or {}).get("id") or "")
     try:
+        if action in TRIAGE_BUTTONS:
+            return run_triage_button(runtime, directory, body, action)
         if action == SlackId.DECLARE_OPEN:
             return Ack(modal=modals.declare_modal(runtime.settings))
         if action == SlackId.EDIT_UPDATE:
