@@ -20,15 +20,19 @@ def _incident(ctx: Context, command: Command) -> Incident:
 
 @handles("postmortem")
 def postmortem(ctx: Context, command: Command) -> Reply:
-    """Anyone may ask: the document goes to the incident's internal thread."""
+    """Anyone may ask: the document goes to the incident's internal thread. Only the ask is
+    queued; the document is rendered when it is sent, and one is on its way at a time."""
     assert command.number is not None
     incident = svc.get_incident(ctx.session, command.number)
-    document = records.build(ctx.session, incident, ctx.now, public_url=ctx.settings.public_url)
-    filename = records.queue_postmortem(
-        ctx.session, incident, records.render_markdown(document), ctx.now
-    )
+    queued = records.queue_postmortem(ctx.session, incident, ctx.now)
+    if not queued.new:
+        return Reply(
+            f"The postmortem of {incident.ref} is already on its way to its thread as "
+            f"{queued.filename}; it will show everything up to when it is sent.",
+            incident=incident,
+        )
     return Reply(
-        f"The postmortem of {incident.ref} is on its way to its thread as {filename}.",
+        f"The postmortem of {incident.ref} is on its way to its thread as {queued.filename}.",
         incident=incident,
     )
 

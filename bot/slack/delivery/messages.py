@@ -11,7 +11,8 @@ from bot.db.engine import read_only
 from bot.db.models import Component, ComponentStatusChange, Incident, Maintenance, TimelineEvent
 from bot.slack import blocks
 from bot.slack.delivery.files import FilePosts
-from bot.slack.delivery.posting import Dropped, SlackJob
+from bot.slack.delivery.posting import Dropped, GiveUp, SlackJob
+from bot.slack.urls import refusal
 
 
 class Messages(FilePosts):
@@ -77,7 +78,11 @@ class Messages(FilePosts):
 
     def _send_response(self, job: SlackJob) -> None:
         """An ephemeral answer to a button click, through the click's response_url."""
-        webhook = WebhookClient(str(job.payload["response_url"]), timeout=10)
+        url = str(job.payload["response_url"])
+        why = refusal(url, self.runtime.settings.slack_api_url)
+        if why is not None:
+            raise GiveUp(f"the click's response_url is refused: {why}")
+        webhook = WebhookClient(url, timeout=10)
         response = webhook.send(
             text=job.payload.get("text") or "",
             blocks=job.payload.get("blocks"),
