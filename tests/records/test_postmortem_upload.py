@@ -1,7 +1,7 @@
 """The postmortem upload: only to Slack's own upload URL, one on its way per incident, never
+shared twice after an ambiguous failure, rendered when sent (the row holds no document)."""
 
 # ruff: noqa: F811  (the fixtures are imported by name)
-shared twice after an ambiguous failure, rendered when sent (the row holds no document)."""
 
 from __future__ import annotations
 
