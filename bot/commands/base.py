@@ -60,6 +60,8 @@ class Context:
     style: Style
     force: bool = False
     next_in: timedelta | None = None
+    # The public update a correction was started on (publish anyway keeps to it).
+    event_id: int | None = None
 
 
 Handler = Callable[[Context, Command], Reply]

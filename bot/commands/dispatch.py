@@ -37,10 +37,13 @@ def execute(
     style: Style,
     force: bool = False,
     next_in: timedelta | None = None,
+    event_id: int | None = None,
 ) -> Reply:
     """Run one command inside the caller's transaction. Raises FlareError on refusal."""
     registration = HANDLERS.get(command.name)
     if registration is None:
         raise InvalidInput(f"Unknown command {command.name!r}.")
-    context = Context(session, settings, actor, now, style, force=force, next_in=next_in)
+    context = Context(
+        session, settings, actor, now, style, force=force, next_in=next_in, event_id=event_id
+    )
     return registration.run(context, command)

@@ -55,17 +55,35 @@ def stats(ctx: Context, command: Command) -> Reply:
 @handles("correct", checks_responder=True)
 def correct(ctx: Context, command: Command) -> Reply:
     incident = _incident(ctx, command)
-    fix = records.correct_title if "title" in command.flags else records.correct_update
-    done = fix(
-        ctx.session,
-        ctx.settings,
-        incident,
-        text=command.text or "",
-        actor=ctx.actor,
-        now=ctx.now,
-        notify="notify" in command.flags,
-        force=ctx.force,
-    )
+    if "title" in command.flags:
+        done = records.correct_title(
+            ctx.session,
+            ctx.settings,
+            incident,
+            text=command.text or "",
+            actor=ctx.actor,
+            now=ctx.now,
+            notify="notify" in command.flags,
+            force=ctx.force,
+        )
+    else:
+        # The latest update as of now (the incident's row is locked), named explicitly;
+        # "publish anyway" names the one the blocked attempt was about.
+        event_id = ctx.event_id
+        if event_id is None:
+            latest = records.latest_public_update(ctx.session, incident)
+            event_id = latest.id if latest is not None else 0
+        done = records.correct_update(
+            ctx.session,
+            ctx.settings,
+            incident,
+            text=command.text or "",
+            event_id=event_id,
+            actor=ctx.actor,
+            now=ctx.now,
+            notify="notify" in command.flags,
+            force=ctx.force,
+        )
     what = "public title" if done.what == "title" else "latest public update"
     told = "subscribers are told again" if done.notified else "subscribers are not re-sent"
     text = (

@@ -55,7 +55,9 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
     except HygieneBlocked as blocked:
         with runtime.sessions.begin() as session:
             token = dedupe.store_pending(
-                session, {"source": "command", "text": text, "actor": user}, now
+                session,
+                {"source": "command", "text": text, "actor": user, **blocked.context},
+                now,
             )
         return Ack(
             blocks.hygiene_reply(
