@@ -25,11 +25,12 @@ def _public_bodies(slack: Slack) -> list[str]:
 
 def _corrections(slack: Slack) -> int:
     with slack.runtime.sessions.begin() as session:
-        return session.scalar(
+        counted = session.scalar(
             select(func.count())
             .select_from(TimelineEvent)
             .where(TimelineEvent.kind == EventKind.CORRECTION)
         )
+        return int(counted or 0)
 
 
 def _submit(slack: Slack, view: dict, text: str) -> dict:
