@@ -46,4 +46,7 @@ def execute(
     context = Context(
         session, settings, actor, now, style, force=force, next_in=next_in, event_id=event_id
     )
-    return registration.run(context, command)
+    try:
+        return registration.run(context, command)
+    except OverflowError as error:  # a date pushed past datetime's range: bad input, no 500
+        raise InvalidInput("That date or duration is out of range; nothing changed.") from error
