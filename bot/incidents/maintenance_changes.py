@@ -81,7 +81,12 @@ def _tell(
         key=f"maintenance:{window.id}:{update_id}",
         kind=kinds.SLACK_MAINTENANCE,
         now=now,
-        payload={"maintenance_id": window.id, "status": change},
+        payload={
+            "maintenance_id": window.id,
+            "status": change,
+            "starts_at": window.starts_at.isoformat(),
+            "ends_at": window.ends_at.isoformat(),
+        },
     )
     notify_subscribers(
         session, now, maintenance_id=window.id, status=status.value, revision=update_id

@@ -51,11 +51,13 @@ class Messages(FilePosts):
             window = session.get(Maintenance, job.payload.get("maintenance_id"))
             if window is None:
                 raise Dropped("maintenance gone")
+            # The window as it was when this post was queued (older rows: as it is now).
+            starts, ends = job.payload.get("starts_at"), job.payload.get("ends_at")
             text = blocks.maintenance_post(
                 window.title,
                 str(job.payload.get("status")),
-                window.starts_at,
-                window.ends_at,
+                datetime.fromisoformat(str(starts)) if starts else window.starts_at,
+                datetime.fromisoformat(str(ends)) if ends else window.ends_at,
                 ref=window.ref,
             )
         if self._find_posted(job, self.channel, None) is None:
