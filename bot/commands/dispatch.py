@@ -27,6 +27,12 @@ def checks_responder(name: str) -> bool:
     return registration is not None and registration.checks_responder
 
 
+def reads_only(name: str) -> bool:
+    """Whether the sub-command only reads (run it in a read-only session)."""
+    registration = HANDLERS.get(name)
+    return registration is not None and registration.reads_only
+
+
 def execute(
     session: Session,
     settings: Settings,

@@ -45,7 +45,7 @@ def period_label(period: timedelta) -> str:
     return f"{hours} h" if hours else f"{int(period.total_seconds() // 60)} min"
 
 
-@handles("stats")
+@handles("stats", reads_only=True)
 def stats(ctx: Context, command: Command) -> Reply:
     period = command.since or timedelta(days=30)
     result = records.compute_stats(ctx.session, ctx.now, period)
