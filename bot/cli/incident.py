@@ -12,8 +12,9 @@ from datetime import timedelta
 from bot.cli.database import component_keys, prepare_runtime
 from bot.cli.options import join_words, split_options
 from bot.cli.parsing import Subparsers
-from bot.commands import PlainStyle, execute
+from bot.commands import PlainStyle, execute, reads_only
 from bot.config import ConfigError, Settings
+from bot.db.engine import read_only
 from bot.errors import FlareError, UsageError
 from bot.incidents import CLI, Actor, actor_for
 from bot.runtime import Runtime
@@ -37,7 +38,8 @@ def cmd_incident(settings: Settings, words: Sequence[str]) -> int:
             command = grammar.parse(join_words(rest), component_keys(runtime))
             if command.name == "declare" and not command.text:
                 raise UsageError("A title is needed on the command line.", grammar.usage("declare"))
-            with runtime.sessions.begin() as session:
+            reads = reads_only(command.name)  # stats: a read-only session, no write lock
+            with read_only(runtime.sessions) if reads else runtime.sessions.begin() as session:
                 reply = execute(
                     session,
                     settings,

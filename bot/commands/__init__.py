@@ -2,7 +2,7 @@
 
 from bot.commands.base import PlainStyle, Reply, Style
 from bot.commands.context import on_call_commander
-from bot.commands.dispatch import checks_responder, execute
+from bot.commands.dispatch import checks_responder, execute, reads_only
 from bot.commands.replies import describe_event, one_line, show
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Reply",
     "Style",
     "checks_responder",
+    "reads_only",
     "describe_event",
     "execute",
     "on_call_commander",

@@ -64,6 +64,8 @@ class Context:
     style: Style
     force: bool = False
     next_in: timedelta | None = None
+    # The public update a correction was started on (publish anyway keeps to it).
+    event_id: int | None = None
 
 
 Handler = Callable[[Context, Command], Reply]
@@ -75,16 +77,21 @@ class Registration:
     # Whether the handler may need to know if the actor is a responder: entry points then
     # settle it (a Slack user group is read through Slack) before the transaction opens.
     checks_responder: bool
+    # Reads only: entry points run it in a read-only session, before any write (a Slack
+    # command's dedupe row), so a long read never holds the write lock.
+    reads_only: bool = False
 
 
 HANDLERS: dict[str, Registration] = {}
 
 
-def handles(*names: str, checks_responder: bool = False) -> Callable[[Handler], Handler]:
+def handles(
+    *names: str, checks_responder: bool = False, reads_only: bool = False
+) -> Callable[[Handler], Handler]:
     def register(run: Handler) -> Handler:
         for name in names:
             assert name not in HANDLERS, f"two handlers for {name!r}"
-            HANDLERS[name] = Registration(run, checks_responder)
+            HANDLERS[name] = Registration(run, checks_responder, reads_only)
         return run
 
     return register

@@ -28,6 +28,12 @@ def checks_responder(name: str) -> bool:
     return registration is not None and registration.checks_responder
 
 
+def reads_only(name: str) -> bool:
+    """Whether the sub-command only reads (run it in a read-only session)."""
+    registration = HANDLERS.get(name)
+    return registration is not None and registration.reads_only
+
+
 def execute(
     session: Session,
     settings: Settings,
@@ -38,10 +44,16 @@ def execute(
     style: Style,
     force: bool = False,
     next_in: timedelta | None = None,
+    event_id: int | None = None,
 ) -> Reply:
     """Run one command inside the caller's transaction. Raises FlareError on refusal."""
     registration = HANDLERS.get(command.name)
     if registration is None:
         raise InvalidInput(f"Unknown command {command.name!r}.")
-    context = Context(session, settings, actor, now, style, force=force, next_in=next_in)
-    return registration.run(context, command)
+    context = Context(
+        session, settings, actor, now, style, force=force, next_in=next_in, event_id=event_id
+    )
+    try:
+        return registration.run(context, command)
+    except OverflowError as error:  # a date pushed past datetime's range: bad input, no 500
+        raise InvalidInput("That date or duration is out of range; nothing changed.") from error

@@ -20,15 +20,19 @@ def _incident(ctx: Context, command: Command) -> Incident:
 
 @handles("postmortem")
 def postmortem(ctx: Context, command: Command) -> Reply:
-    """Anyone may ask: the document goes to the incident's internal thread."""
+    """Anyone may ask: the document goes to the incident's internal thread. Only the ask is
+    queued; the document is rendered when it is sent, and one is on its way at a time."""
     assert command.number is not None
     incident = svc.get_incident(ctx.session, command.number)
-    document = records.build(ctx.session, incident, ctx.now, public_url=ctx.settings.public_url)
-    filename = records.queue_postmortem(
-        ctx.session, incident, records.render_markdown(document), ctx.now
-    )
+    queued = records.queue_postmortem(ctx.session, incident, ctx.now)
+    if not queued.new:
+        return Reply(
+            f"The postmortem of {incident.ref} is already on its way to its thread as "
+            f"{queued.filename}; it will show everything up to when it is sent.",
+            incident=incident,
+        )
     return Reply(
-        f"The postmortem of {incident.ref} is on its way to its thread as {filename}.",
+        f"The postmortem of {incident.ref} is on its way to its thread as {queued.filename}.",
         incident=incident,
     )
 
@@ -41,7 +45,7 @@ def period_label(period: timedelta) -> str:
     return f"{hours} h" if hours else f"{int(period.total_seconds() // 60)} min"
 
 
-@handles("stats")
+@handles("stats", reads_only=True)
 def stats(ctx: Context, command: Command) -> Reply:
     period = command.since or timedelta(days=30)
     result = records.compute_stats(ctx.session, ctx.now, period)
@@ -51,17 +55,35 @@ def stats(ctx: Context, command: Command) -> Reply:
 @handles("correct", checks_responder=True)
 def correct(ctx: Context, command: Command) -> Reply:
     incident = _incident(ctx, command)
-    fix = records.correct_title if "title" in command.flags else records.correct_update
-    done = fix(
-        ctx.session,
-        ctx.settings,
-        incident,
-        text=command.text or "",
-        actor=ctx.actor,
-        now=ctx.now,
-        notify="notify" in command.flags,
-        force=ctx.force,
-    )
+    if "title" in command.flags:
+        done = records.correct_title(
+            ctx.session,
+            ctx.settings,
+            incident,
+            text=command.text or "",
+            actor=ctx.actor,
+            now=ctx.now,
+            notify="notify" in command.flags,
+            force=ctx.force,
+        )
+    else:
+        # The latest update as of now (the incident's row is locked), named explicitly;
+        # "publish anyway" names the one the blocked attempt was about.
+        event_id = ctx.event_id
+        if event_id is None:
+            latest = records.latest_public_update(ctx.session, incident)
+            event_id = latest.id if latest is not None else 0
+        done = records.correct_update(
+            ctx.session,
+            ctx.settings,
+            incident,
+            text=command.text or "",
+            event_id=event_id,
+            actor=ctx.actor,
+            now=ctx.now,
+            notify="notify" in command.flags,
+            force=ctx.force,
+        )
     what = "public title" if done.what == "title" else "latest public update"
     told = "subscribers are told again" if done.notified else "subscribers are not re-sent"
     text = (

@@ -34,6 +34,14 @@ def check_public_text(settings: Settings, text: str, *, force: bool) -> None:
     check_hygiene(settings, text, IncidentStatus.RESOLVED, force=force)
 
 
+def _times(maintenance: Maintenance) -> dict[str, str]:
+    """The window as it is now, for the #incidents post (a later change must not alter it)."""
+    return {
+        "starts_at": maintenance.starts_at.isoformat(),
+        "ends_at": maintenance.ends_at.isoformat(),
+    }
+
+
 def schedule_maintenance(
     session: Session,
     settings: Settings,
@@ -63,6 +71,7 @@ def schedule_maintenance(
     unknown = [k for k in keys if k not in known]
     if unknown:
         raise InvalidInput(f"Unknown component {unknown[0]!r}.")
+    update_id = new_public_id()
     maintenance = Maintenance(
         title=title,
         message=body,
@@ -75,7 +84,7 @@ def schedule_maintenance(
         status=MaintenanceStatus.SCHEDULED,
         updates=[
             {
-                "id": new_public_id(),
+                "id": update_id,
                 "status": "scheduled",
                 "at": now.isoformat(),
                 "body": body or f"{title} is scheduled.",
@@ -90,9 +99,12 @@ def schedule_maintenance(
         key=f"maintenance:{maintenance.id}:scheduled",
         kind=kinds.SLACK_MAINTENANCE,
         now=now,
-        payload={"maintenance_id": maintenance.id, "status": "scheduled"},
+        payload={"maintenance_id": maintenance.id, "status": "scheduled", **_times(maintenance)},
     )
-    notify_subscribers(session, now, maintenance_id=maintenance.id, status="scheduled")
+    # The notice names its own update: delivered late, it still says what it said then.
+    notify_subscribers(
+        session, now, maintenance_id=maintenance.id, status="scheduled", revision=update_id
+    )
     return maintenance
 
 
@@ -126,18 +138,25 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
             body = COMPLETED
         maintenance.status = target
         maintenance.updated_at = now
+        update_id = new_public_id()
         maintenance.updates = [
             *maintenance.updates,
-            {"id": new_public_id(), "status": target.value, "at": now.isoformat(), "body": body},
+            {"id": update_id, "status": target.value, "at": now.isoformat(), "body": body},
         ]
         outbox.enqueue(
             session,
             key=f"maintenance:{maintenance.id}:{target.value}",
             kind=kinds.SLACK_MAINTENANCE,
             now=now,
-            payload={"maintenance_id": maintenance.id, "status": target.value},
+            payload={
+                "maintenance_id": maintenance.id,
+                "status": target.value,
+                **_times(maintenance),
+            },
         )
-        notify_subscribers(session, now, maintenance_id=maintenance.id, status=target.value)
+        notify_subscribers(
+            session, now, maintenance_id=maintenance.id, status=target.value, revision=update_id
+        )
         changed.append(maintenance)
         session.flush()
         # The window holds its components while in progress; an outage stays worse news.

@@ -81,7 +81,12 @@ def _tell(
         key=f"maintenance:{window.id}:{update_id}",
         kind=kinds.SLACK_MAINTENANCE,
         now=now,
-        payload={"maintenance_id": window.id, "status": change},
+        payload={
+            "maintenance_id": window.id,
+            "status": change,
+            "starts_at": window.starts_at.isoformat(),
+            "ends_at": window.ends_at.isoformat(),
+        },
     )
     notify_subscribers(
         session, now, maintenance_id=window.id, status=status.value, revision=update_id
@@ -133,11 +138,13 @@ def cancel_maintenance(
     return window
 
 
-def _check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
-    if ends_at - starts_at <= timedelta(0) or ends_at - starts_at > MAX_WINDOW:
+def _window_end(starts_at: datetime, length: timedelta, now: datetime) -> datetime:
+    """`starts_at + length`, after the bounds are checked (so the sum cannot overflow)."""
+    if length <= timedelta(0) or length > MAX_WINDOW:
         raise InvalidInput("A maintenance window lasts between a minute and seven days.")
     if starts_at > now + MAX_LEAD:
         raise InvalidInput("Schedule maintenance at most a year ahead.")
+    return starts_at + length
 
 
 def reschedule_maintenance(
@@ -159,10 +166,10 @@ def reschedule_maintenance(
         )
     if starts_at <= now:
         raise InvalidInput("Give a new start in the future.")
-    _check_window(starts_at, starts_at + duration, now)
-    if starts_at == window.starts_at and starts_at + duration == window.ends_at:
+    ends_at = _window_end(starts_at, duration, now)
+    if starts_at == window.starts_at and ends_at == window.ends_at:
         raise InvalidInput(f"{window.ref} is already scheduled for exactly that window.")
-    window.starts_at, window.ends_at = starts_at, starts_at + duration
+    window.starts_at, window.ends_at = starts_at, ends_at
     body = f"This maintenance has been rescheduled to {full(starts_at)} – {full(window.ends_at)}."
     _tell(
         session,
@@ -189,8 +196,9 @@ def extend_maintenance(
     _require_not_over(window)
     if duration <= timedelta(0):
         raise InvalidInput("Extend by at least a minute.")
-    ends_at = window.ends_at + duration
-    _check_window(window.starts_at, ends_at, now)
+    if duration > MAX_WINDOW:  # before any arithmetic: a huge one would overflow
+        raise InvalidInput("A maintenance window lasts between a minute and seven days.")
+    ends_at = _window_end(window.starts_at, (window.ends_at - window.starts_at) + duration, now)
     if ends_at <= now:
         raise InvalidInput(f"{window.ref} would still be over; extend it past now.")
     window.ends_at = ends_at

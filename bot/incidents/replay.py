@@ -261,6 +261,8 @@ def maintenance_updates(
         levels = _MAINTENANCE_LEVELS.get(status)
         if raw.get("cancelled") and not raw.get("affects"):
             levels = None  # cancelled before it started: it never held a component
+        if raw.get("change") == "extended":
+            levels = None  # the window goes on: no component changed level
         affected = (
             tuple(Change(cid, name, levels[0].value, levels[1].value) for cid, name in components)
             if levels

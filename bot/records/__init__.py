@@ -17,7 +17,7 @@ from bot.records.markdown import render as render_markdown
 from bot.records.stats import Stats
 from bot.records.stats import compute as compute_stats
 from bot.records.stats import summary as stats_summary
-from bot.records.upload import queue_postmortem
+from bot.records.upload import MAX_CHARS, Queued, clip_document, queue_postmortem
 
 __all__ = [
     "BackupResult",
@@ -33,6 +33,9 @@ __all__ = [
     "stats_summary",
     "build",
     "queue_postmortem",
+    "Queued",
+    "MAX_CHARS",
+    "clip_document",
     "render_markdown",
     "Corrected",
     "correct_title",

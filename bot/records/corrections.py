@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.db.models import Incident, TimelineEvent
 from bot.errors import InvalidInput
 from bot.incidents import Actor, check_hygiene, notify_subscribers, record_event
+from bot.text.hygiene import HygieneBlocked
 from bot.text.limits import TITLE_LIMIT, UPDATE_LIMIT, clean_text
 from bot.text.status import EventKind
 
@@ -41,6 +42,26 @@ def latest_public_update(session: Session, incident: Incident) -> TimelineEvent 
         .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
         .limit(1)
     ).first()
+
+
+def update_to_correct(session: Session, incident: Incident, event_id: int) -> TimelineEvent:
+    """The named public update, if it is still the latest of `incident` (the one a form or
+    a command was shown); otherwise a clear refusal: correcting "whatever is latest now"
+    could overwrite an update published meanwhile with the older one's corrected text."""
+    target = session.get(TimelineEvent, event_id)
+    if (
+        target is None
+        or target.incident_id != incident.id
+        or target.kind != EventKind.PUBLIC_UPDATE
+    ):
+        raise InvalidInput(f"That is not a public update of {incident.ref}; nothing changed.")
+    latest = latest_public_update(session, incident)
+    if latest is None or latest.id != target.id:
+        raise InvalidInput(
+            f"A newer update of {incident.ref} was published since this correction was "
+            "started; nothing changed. Reopen the correction to see what customers read now."
+        )
+    return target
 
 
 def current_wording(event: TimelineEvent) -> str:
@@ -67,22 +88,26 @@ def correct_update(
     incident: Incident,
     *,
     text: str,
+    event_id: int,
     actor: Actor,
     now: datetime,
     notify: bool = False,
     force: bool = False,
 ) -> Corrected:
-    """Replace the latest public update's wording. Responders only; hygiene applies."""
+    """Replace the wording of the public update `event_id`, which must still be the latest
+    (see `update_to_correct`). Responders only; hygiene applies."""
     actor.require_responder()
     _require_public(incident)
-    target = latest_public_update(session, incident)
-    if target is None:
-        raise InvalidInput(f"{incident.ref} has no public update to correct.")
+    target = update_to_correct(session, incident, event_id)
     text = clean_text(text, what="corrected update", limit=UPDATE_LIMIT)
     previous = current_wording(target)
     if text == previous:
         raise InvalidInput("The latest public update already reads exactly that.")
-    check_hygiene(settings, text, target.status or incident.status, force=force)
+    try:
+        check_hygiene(settings, text, target.status or incident.status, force=force)
+    except HygieneBlocked as blocked:
+        blocked.context["event_id"] = target.id  # publish anyway corrects this one, or none
+        raise
     event = record_event(
         session,
         incident,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import incidents as svc
@@ -26,6 +26,10 @@ from bot.db.models import Incident, Promise, TimelineEvent
 from bot.records.export import impact_of, promise_rows
 from bot.text.status import EventKind, IncidentStatus, Severity
 from bot.text.times import iso
+
+# The most incidents whose timelines are read for one answer: it keeps `/incident stats`
+# quick and small whatever the period holds (the counts still cover the whole period).
+MAX_INCIDENTS = 1000
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -70,6 +74,11 @@ class Stats:
     promises_missed: int
     minutes_overdue: float
     components: dict[str, dict[str, Any]]  # name → {"incidents": n, "minutes": {level: m}}
+    covered: int = 0  # incidents the times, promises and components are from (latest first)
+
+    @property
+    def capped(self) -> bool:
+        return self.covered < self.incidents
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -96,15 +105,40 @@ class Stats:
                 "minutes_overdue": self.minutes_overdue,
             },
             "components": self.components,
+            "covered_incidents": self.covered,
         }
 
 
-def compute(session: Session, now: datetime, period: timedelta) -> Stats:
+def compute(
+    session: Session, now: datetime, period: timedelta, *, limit: int | None = None
+) -> Stats:
+    """The period's stats. The counts by severity are the database's (GROUP BY, the whole
+    period); the times, promises and components are worked out from the latest `limit`
+    incidents of the period, only the columns they need, and say so (`covered`) when the
+    period has more."""
     since = now - period
-    incidents = session.scalars(
-        select(Incident).where(Incident.declared_at >= since).order_by(Incident.number)
+    counts = dict(
+        session.execute(
+            select(Incident.severity, func.count())
+            .where(Incident.declared_at >= since)
+            .group_by(Incident.severity)
+        ).all()
+    )
+    total = sum(counts.values())
+    rows = session.execute(
+        select(
+            Incident.id,
+            Incident.severity,
+            Incident.status,
+            Incident.declared_at,
+            Incident.published_at,
+            Incident.resolved_at,
+        )
+        .where(Incident.declared_at >= since)
+        .order_by(Incident.declared_at.desc(), Incident.id.desc())
+        .limit(MAX_INCIDENTS if limit is None else limit)
     ).all()
-    ids = [i.id for i in incidents]
+    ids = [r.id for r in rows]
     updates: dict[int, list[TimelineEvent]] = {}
     for event in session.scalars(
         select(TimelineEvent)
@@ -118,15 +152,14 @@ def compute(session: Session, now: datetime, period: timedelta) -> Stats:
     ):
         promises.setdefault(promise.incident_id, []).append(promise)
     names = svc.component_names(session)
-    by_severity = {s.value: 0 for s in Severity}
+    by_severity = {s.value: counts.get(s, 0) for s in Severity}
     first: dict[str, list[timedelta]] = {s.value: [] for s in Severity}
     resolve: dict[str, list[timedelta]] = {s.value: [] for s in Severity}
     made = kept = missed = 0
     overdue = 0.0
     components: dict[str, dict[str, Any]] = {}
-    for incident in incidents:
+    for incident in reversed(rows):  # oldest first, as the period reads
         sev = incident.severity.value
-        by_severity[sev] += 1
         if incident.published_at is not None:
             first[sev].append(incident.published_at - incident.declared_at)
         if incident.status == IncidentStatus.RESOLVED and incident.resolved_at is not None:
@@ -147,7 +180,7 @@ def compute(session: Session, now: datetime, period: timedelta) -> Stats:
     return Stats(
         since=since,
         until=now,
-        incidents=len(incidents),
+        incidents=total,
         by_severity=present,
         first_update=Times.of([d for ds in first.values() for d in ds]),
         resolve=Times.of([d for ds in resolve.values() for d in ds]),
@@ -158,6 +191,7 @@ def compute(session: Session, now: datetime, period: timedelta) -> Stats:
         promises_missed=missed,
         minutes_overdue=round(overdue, 1),
         components=components,
+        covered=len(rows),
     )
 
 
@@ -174,6 +208,14 @@ def summary(stats: Stats, days: str) -> str:
     severities = ", ".join(f"{sev} {n}" for sev, n in stats.by_severity.items())
     lines = [
         f"Last {days}: {stats.incidents} incident(s) — {severities}.",
+        *(
+            [
+                f"(Times, promises and components are from the latest {stats.covered:,} of "
+                f"the {stats.incidents:,}: a shorter period covers them all.)"
+            ]
+            if stats.capped
+            else []
+        ),
         f"Time to first public update: {_times(stats.first_update)}.",
         f"Time to resolve: {_times(stats.resolve)}.",
         f"Promises: {stats.promises_kept} kept of {stats.promises_made} made "

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from bot.config import Settings
+from bot.errors import InvalidInput
 from bot.slack.blocks import (
     B_COMMANDER,
     B_COMPONENTS,
@@ -31,6 +32,8 @@ from bot.slack.blocks import (
 from bot.slack.ids import SlackId
 from bot.text.status import LEVEL_LABELS, ComponentStatus, IncidentStatus, Severity
 
+SLACK_INPUT_MAX = 3000  # the most a plain_text_input takes (Block Kit)
+
 
 def _option(text: str, value: str) -> Block:
     return {"text": plain(text), "value": value}
@@ -52,11 +55,18 @@ def _input(
 
 
 def _text_input(
-    initial: str | None = None, *, multiline: bool = False, max_length: int = 3000
+    initial: str | None = None, *, multiline: bool = False, max_length: int = SLACK_INPUT_MAX
 ) -> Block:
+    """A text field; prefilled text longer than it holds is refused, never cut: a form
+    that silently drops the end would publish the shortened text."""
     element: Block = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
     if initial:
-        element["initial_value"] = initial[:max_length]
+        if len(initial) > max_length:
+            raise InvalidInput(
+                f"That text is {len(initial):,} characters, more than a Slack form field "
+                f"holds ({max_length:,}); use the `/incident` command for it instead."
+            )
+        element["initial_value"] = initial
     return element
 
 
@@ -203,8 +213,16 @@ def resolve_modal(number: int, title: str, default: str) -> Block:
     return _modal(SlackId.RESOLVE_MODAL, "Resolve incident", "Resolve", blocks, str(number))
 
 
-def correct_modal(number: int, wording: str, *, published: str) -> Block:
-    """Correct the latest public update: prefilled with what it says now."""
+def correct_modal(number: int, wording: str, *, published: str, event_id: int) -> Block:
+    """Correct the latest public update (`event_id`): prefilled with what it says now. The
+    update's id travels in private_metadata, so the submission corrects that update or,
+    if a newer one was published meanwhile, nothing."""
+    if len(wording) > SLACK_INPUT_MAX:
+        raise InvalidInput(
+            f"The latest update of INC-{number} is {len(wording):,} characters, more than a "
+            f"Slack form holds ({SLACK_INPUT_MAX:,}): correct it with "
+            f"`/incident correct INC-{number} <new wording>`."
+        )
     blocks = [
         context(
             f"*INC-{number}*: the latest public update ({published}). The page, API and feeds "
@@ -223,7 +241,8 @@ def correct_modal(number: int, wording: str, *, published: str) -> Block:
         ),
         _force_block(),
     ]
-    return _modal(SlackId.CORRECT_MODAL, "Correct update", "Correct", blocks, str(number))
+    meta = f"{number}:{event_id}"
+    return _modal(SlackId.CORRECT_MODAL, "Correct update", "Correct", blocks, meta)
 
 
 def result_view(title: str, text: str) -> Block:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.errors import UsageError
 from bot.text import times
-from bot.text.durations import DurationError, parse_count, parse_duration
+from bot.text.durations import DurationError, DurationTooLong, parse_count, parse_duration
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 
 USAGE: dict[str, str] = {
@@ -268,6 +268,8 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
         if len(tokens) == 2:
             try:
                 since = parse_duration(tokens[1].value, name="period")
+            except DurationTooLong as error:
+                raise fail(str(error)) from None
             except DurationError:
                 raise fail(f"{tokens[1].value!r} is not a period like 2h or 30d.") from None
             if since > LOOKBACK_LIMIT:
@@ -298,6 +300,8 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
             raise fail(f"{tokens[1].value!r} is not a UTC time like 2026-12-01T02:00Z.")
         try:
             duration = parse_duration(tokens[2].value, name="duration")
+        except DurationTooLong as error:
+            raise fail(str(error)) from None
         except DurationError:
             raise fail(f"{tokens[2].value!r} is not a duration like 2h or 90m.") from None
         index, chosen = 3, tuple[str, ...]()
@@ -338,6 +342,8 @@ def _maintenance_change(
             raise fail(f"{tokens[3].value!r} is not a UTC time like 2026-12-01T02:00Z.")
     try:
         duration = parse_duration(tokens[-1].value, name="duration")
+    except DurationTooLong as error:
+        raise fail(str(error)) from None
     except DurationError:
         raise fail(f"{tokens[-1].value!r} is not a duration like 2h or 90m.") from None
     return Command(

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.errors import FlareError
 from bot.text import hygiene_patterns as pat
@@ -51,6 +52,8 @@ class HygieneBlocked(FlareError):
         super().__init__(f"{len(findings)} thing(s) in this update may not belong on a public page")
         self.findings = list(findings)
         self.text = text
+        # What "publish anyway" must keep to (a correction's target update's id).
+        self.context: dict[str, Any] = {}
 
 
 def check_public_text(

@@ -112,7 +112,7 @@ def test_backup_refuses_to_overwrite_and_postgres_gets_pg_dump(
     )
     assert command == (
         "pg_dump --format=custom --file=/backups/flare.dump "
-        "'postgresql://flare@db.example:5432/flare'"
+        "postgresql://flare@db.example:5432/flare"
     )
     assert "s3cret" not in command
 

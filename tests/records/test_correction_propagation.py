@@ -62,11 +62,15 @@ def test_correction_reaches_every_surface_of_another_process_within_two_seconds(
         public_id, number = incident.public_id, incident.number
     assert _wait(web_process, public_id, lambda body: ORIGINAL in body, 10) is not None
     with runtime.sessions.begin() as session:
+        incident = svc.get_incident(session, number, for_update=True)
+        latest = records.latest_public_update(session, incident)
+        assert latest is not None
         records.correct_update(
             session,
             runtime.settings,
-            svc.get_incident(session, number, for_update=True),
+            incident,
             text=FIXED,
+            event_id=latest.id,
             actor=CLI,
             now=runtime.now(),
         )

@@ -49,9 +49,12 @@ def test_records_never_leak(
             components={"api": ComponentStatus.PARTIAL_OUTAGE}, force=True,
         )  # fmt: skip
         svc.add_note(session, incident, text=note, actor=user, now=now)
+        latest = records.latest_public_update(session, incident)
+        assert latest is not None
         records.correct_update(
-            session, conf, incident, text="Errors on the API.", actor=user, now=now, notify=True
-        )
+            session, conf, incident, text="Errors on the API.", event_id=latest.id,
+            actor=user, now=now, notify=True,
+        )  # fmt: skip
         window = svc.schedule_maintenance(
             session, conf, title="Network work", starts_at=now + timedelta(days=1),
             duration=timedelta(hours=1), keys=["api"], actor=user, now=now,

@@ -11,7 +11,8 @@ from bot.db.engine import read_only
 from bot.db.models import Component, ComponentStatusChange, Incident, Maintenance, TimelineEvent
 from bot.slack import blocks
 from bot.slack.delivery.files import FilePosts
-from bot.slack.delivery.posting import Dropped, SlackJob
+from bot.slack.delivery.posting import Dropped, GiveUp, SlackJob
+from bot.slack.urls import refusal
 
 
 class Messages(FilePosts):
@@ -50,11 +51,13 @@ class Messages(FilePosts):
             window = session.get(Maintenance, job.payload.get("maintenance_id"))
             if window is None:
                 raise Dropped("maintenance gone")
+            # The window as it was when this post was queued (older rows: as it is now).
+            starts, ends = job.payload.get("starts_at"), job.payload.get("ends_at")
             text = blocks.maintenance_post(
                 window.title,
                 str(job.payload.get("status")),
-                window.starts_at,
-                window.ends_at,
+                datetime.fromisoformat(str(starts)) if starts else window.starts_at,
+                datetime.fromisoformat(str(ends)) if ends else window.ends_at,
                 ref=window.ref,
             )
         if self._find_posted(job, self.channel, None) is None:
@@ -77,7 +80,11 @@ class Messages(FilePosts):
 
     def _send_response(self, job: SlackJob) -> None:
         """An ephemeral answer to a button click, through the click's response_url."""
-        webhook = WebhookClient(str(job.payload["response_url"]), timeout=10)
+        url = str(job.payload["response_url"])
+        why = refusal(url, self.runtime.settings.slack_api_url)
+        if why is not None:
+            raise GiveUp(f"the click's response_url is refused: {why}")
+        webhook = WebhookClient(url, timeout=10)
         response = webhook.send(
             text=job.payload.get("text") or "",
             blocks=job.payload.get("blocks"),

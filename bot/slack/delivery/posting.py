@@ -35,6 +35,10 @@ class Deferred(Exception):
     """Not now (pacing): put the row back without counting an attempt."""
 
 
+class GiveUp(Exception):
+    """This row can never be sent as it is (a refused upload URL): set it aside, with why."""
+
+
 class Dropped(Exception):
     """Nothing to send any more (stale reminder, vanished incident): mark it done."""
 

@@ -28,6 +28,7 @@ from bot.slack.delivery.posting import (
     PERMANENT,
     Deferred,
     Dropped,
+    GiveUp,
     SlackJob,
     log,
 )
@@ -86,6 +87,10 @@ class SlackSender(Messages, TriagePosts):
             return 0
         except Dropped:
             pass
+        except GiveUp as error:
+            log.error("outbox %s (%s) given up: %s", job.key, job.kind, error)
+            self._failed(job, f"refused: {error}"[:500], None, give_up=True)
+            return 0
         except SlackApiError as error:
             code = error_code(error)
             status = getattr(error.response, "status_code", 200)

@@ -110,9 +110,14 @@ def _publish_anyway(runtime: Runtime, actor: Actor, body: dict[str, Any]) -> Ack
             now=now,
             style=STYLE,
             force=True,
+            event_id=_int_or_none(pending.get("event_id")),
         )
         respond(session, body, reply.text + " (published despite hygiene findings)", now)
     return Ack()
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _edit_modal(runtime: Runtime, token: str) -> dict[str, Any]:

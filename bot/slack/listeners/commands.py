@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import checks_responder, execute
+from bot.commands import checks_responder, execute, reads_only
+from bot.db.engine import read_only
 from bot.errors import FlareError, UsageError
 from bot.runtime import Runtime
 from bot.slack import blocks, dedupe, modals
@@ -39,6 +40,10 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
     now = runtime.now()
     try:
         actor = directory.actor(user, needed=checks_responder(sub))
+        if reads_only(sub):  # no dedupe row: a retried read just reads again, lock-free
+            with read_only(runtime.sessions) as session:
+                reply = execute(session, settings, command, actor=actor, now=now, style=STYLE)
+            return Ack(blocks.ephemeral(reply.text))
         with runtime.sessions.begin() as session:
             fresh, earlier = dedupe.first_time(session, f"trigger:{trigger}", now)
             if not fresh:
@@ -55,7 +60,9 @@ def run_command(runtime: Runtime, directory: ResponderDirectory, body: dict[str,
     except HygieneBlocked as blocked:
         with runtime.sessions.begin() as session:
             token = dedupe.store_pending(
-                session, {"source": "command", "text": text, "actor": user}, now
+                session,
+                {"source": "command", "text": text, "actor": user, **blocked.context},
+                now,
             )
         return Ack(
             blocks.hygiene_reply(

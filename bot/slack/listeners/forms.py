@@ -89,4 +89,5 @@ def correct_modal_for(runtime: Runtime, number: int) -> dict[str, Any]:
             incident.number,
             records.current_wording(latest),
             published=f"published {hhmm(latest.at)}",
+            event_id=latest.id,
         )

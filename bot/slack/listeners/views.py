@@ -46,7 +46,9 @@ def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, An
             if callback == SlackId.DECLARE_MODAL:
                 text = _declare(runtime, session, values, actor, force)
             else:
-                number = parse_count(str(view.get("private_metadata") or "")) or 0
+                # "<number>" or, for a correction, "<number>:<the update's event id>".
+                meta, _, target = str(view.get("private_metadata") or "").partition(":")
+                number = parse_count(meta) or 0
                 incident = svc.get_incident(session, number, for_update=True)
                 if callback == SlackId.NOTE_MODAL:
                     svc.add_note(
@@ -63,6 +65,7 @@ def run_view(runtime: Runtime, directory: ResponderDirectory, body: dict[str, An
                         runtime.settings,
                         incident,
                         text=text_value(values, blocks.B_MESSAGE) or "",
+                        event_id=parse_count(target) or 0,
                         actor=actor,
                         now=now,
                         notify=bool(multi(values, blocks.B_NOTIFY)),
