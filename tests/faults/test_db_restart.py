@@ -123,7 +123,8 @@ def test_db_restart_processes_recover_and_the_page_keeps_its_snapshot(
     )
     notes.stop.set()
     loader.join(timeout=30)
-    assert web.alive() and worker.alive(), cluster.output()
+    assert web.alive(), (web.popen.returncode, cluster.output())
+    assert worker.alive(), (worker.popen.returncode, cluster.output())
 
     def stored(session: object) -> Counter[str]:
         bodies = session.scalars(  # type: ignore[attr-defined]
