@@ -55,9 +55,13 @@ class Front:
         gone = [False]
 
         async def watch(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                sent[0] = message["status"]
-            await send(message)
+            if message["type"] != "http.response.start":
+                await send(message)
+                return
+            # A client gone before we answered is no 500 of ours, whatever the error page.
+            status = CLIENT_CLOSED if gone[0] else message["status"]
+            await send(message)  # raises if the connection is gone: logged as such below
+            sent[0] = status
 
         async def listen() -> Any:
             message = await receive()
