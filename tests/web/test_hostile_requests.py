@@ -62,8 +62,9 @@ def test_hostile_host_is_never_echoed_by_a_slash_redirect(runtime: Runtime, cloc
             assert response.status_code == 404, path
             assert "evil" not in str(response.headers)
     # Whatever matched, a Location never names another host (`//host`, `/\\host`).
-    for raw, location in ((b"//evil.example/", b"/evil.example"), (b"/\\evil/", b"/%5Cevil")):
-        assert _location({"raw_path": raw, "path": raw.decode()}, True) == location
+    hostile = [(b"//evil.example/", b"/evil.example"), (b"/\\evil/", b"/%5Cevil")]
+    for raw_path, relative in hostile:
+        assert _location({"raw_path": raw_path, "path": raw_path.decode()}, True) == relative
 
 
 @pytest.mark.parametrize(
