@@ -63,10 +63,10 @@ def forwarded_client(scope: dict[str, Any], trusted: Any) -> Any:
     client = scope.get("client")
     if trusted is None or not client or client[0] not in trusted:
         return client
-    return _forwarded(_forwarded_header(scope["headers"]), trusted, client)
+    return _forwarded(forwarded_header(scope["headers"]), trusted, client)
 
 
-def _forwarded_header(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+def forwarded_header(headers: list[tuple[bytes, bytes]]) -> bytes | None:
     """X-Forwarded-For, repeats joined, bounded to its right end (the nearest hops)."""
     values = [value for name, value in headers if name == b"x-forwarded-for"]
     if not values:
@@ -147,7 +147,7 @@ class AccessLog:
         client = scope.get("client")
         forwarded = None
         if raw and client and self._is_trusted(client[0]):
-            forwarded = _forwarded_header(scope["headers"])
+            forwarded = forwarded_header(scope["headers"])
         version = scope.get("http_version", "1.1")
         entry = (time.time(), scope["method"], path, query, size, version, client, forwarded)
         self._pending.append((*entry, status, raw))

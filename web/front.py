@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from web.access import AccessLog
+from web.access import MAX_FORWARDED, AccessLog, forwarded_header
 from web.headers import NOSNIFF, adding, security_headers
 from web.public.site import HOT_PATHS, PublicSite, serve
 
@@ -69,6 +69,7 @@ class Front:
                 gone[0] = True
             return message
 
+        _bound_forwarded(scope)
         try:
             await self.app(scope, listen, adding(watch, self.headers))
         except BaseException as error:
@@ -92,6 +93,17 @@ class Front:
         finally:
             if self.access is not None:
                 self.access.record(scope, status, True)
+
+
+def _bound_forwarded(scope: Scope) -> None:
+    """ProxyHeadersMiddleware parses X-Forwarded-For on the event loop: a megabyte one is cut
+    to its right end (the hops nearest us, the only ones it reads), repeats joined."""
+    headers = scope["headers"]
+    values = [value for name, value in headers if name == b"x-forwarded-for"]
+    if len(values) > 1 or (values and len(values[0]) > MAX_FORWARDED):
+        kept = forwarded_header(headers) or b""
+        others = [(name, value) for name, value in headers if name != b"x-forwarded-for"]
+        scope["headers"] = [*others, (b"x-forwarded-for", kept)]
 
 
 def _client_gone(error: BaseException) -> bool:

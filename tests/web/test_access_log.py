@@ -201,3 +201,20 @@ def test_access_a_client_gone_before_the_response_is_logged_once_as_499(
         "/history",
         "/api/v2/status.json",
     ]
+
+
+def test_access_a_huge_forwarded_for_is_cut_to_its_right_end(
+    runtime: Runtime, clock: Clock
+) -> None:
+    seed(runtime, clock)
+    stream = io.StringIO()
+    log = AccessLog(stream=stream, interval=3600)
+    huge = "10.0.0.1, " * 500_000 + "203.0.113.9"  # 5 MB through a trusted proxy
+    app = create_app(runtime, access_log=log)
+    with TestClient(app, client=("127.0.0.1", 4000)) as http:
+        for path in ("/healthz", "/api/v2/status.json"):  # Starlette, then the front
+            assert http.get(path, headers={"x-forwarded-for": huge}).status_code == 200
+            repeated = [("x-forwarded-for", "198.51.100.1"), ("x-forwarded-for", "203.0.113.7")]
+            assert http.get(path, headers=repeated).status_code == 200
+    clients = [line.split(" - ", 1)[0] for line in lines(log, stream)]
+    assert [c.rsplit(":", 1)[0] for c in clients] == ["203.0.113.9", "203.0.113.7"] * 2
