@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.cli.serve import SERVER_SETTINGS
 from bot.config import configure_logging
@@ -163,3 +165,12 @@ def test_logs_flare_web_json_lines_on_uvloop_with_every_request(tmp_path: Path) 
     assert len(access) == sent
     assert [d["status"] for d in access[-41:]] == [200] * 40 + [405]
     assert any("uvloop" in d["message"] for d in docs if d["logger"] == "flare.web")
+
+
+def test_logs_an_sql_error_carries_no_bound_value(runtime: Runtime) -> None:
+    with pytest.raises(DBAPIError) as caught, runtime.engine.connect() as conn:
+        conn.execute(
+            text("SELECT nosuchcolumn FROM outbox WHERE key = :k"), {"k": "ana@corp.example"}
+        )
+    assert "ana@corp.example" not in str(caught.value)
+    assert "hidden" in str(caught.value)
