@@ -6,8 +6,13 @@ are served here, straight from the snapshot, with the same function the Starlett
 (`site.serve`): the same bytes and headers, minus the router, the request scope copies and
 three middleware layers (the X-Forwarded-For rule included: only the access log needs the
 client, and it applies the rule off the request path). Everything else — other methods, a
-process still without a snapshot, every other path — goes to the Starlette app unchanged.
-tests/web/test_front.py holds the two to the same answers.
+process still without a snapshot, every other path — goes to the Starlette app, with its
+X-Forwarded-For bounded (web/access.py MAX_FORWARDED). tests/web/test_front.py holds the two to
+the same answers.
+
+Both paths add the headers every response carries (web/headers.py: nosniff, HSTS on an https
+site), and both log each request exactly once, in a `finally`, with the status the client got:
+499 when it went away before a response was sent (not the 500 an error page would claim).
 """
 
 from __future__ import annotations
