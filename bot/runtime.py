@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.db.engine import make_engine, make_session_factory
 
+# Session.info key: measure outbox leases by the database's clock (bot/outbox/queue.py).
+DATABASE_LEASES = "database_leases"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -26,11 +29,22 @@ class Runtime:
 
     @classmethod
     def create(
-        cls, settings: Settings, clock: Callable[[], datetime] = utcnow, **engine_kwargs: object
+        cls,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        database_leases: bool | None = None,
+        **engine_kwargs: object,
     ) -> Runtime:
+        """`database_leases`: measure outbox leases by PostgreSQL's clock, not this process's
+        (default: whenever the clock is the real one; a test that moves its own clock keeps
+        leases on it)."""
         engine = make_engine(settings.database_url, **engine_kwargs)
+        if database_leases is None:
+            database_leases = clock is utcnow
         # The clock rides along in Session.info, for services that are handed only a session.
-        sessions = make_session_factory(engine, info={"clock": clock})
+        info = {"clock": clock, DATABASE_LEASES: database_leases}
+        sessions = make_session_factory(engine, info=info)
         return cls(settings=settings, engine=engine, sessions=sessions, clock=clock)
 
     def now(self) -> datetime:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.cli.serve import SERVER_SETTINGS
 from bot.config import configure_logging
@@ -73,6 +75,21 @@ def test_logs_flare_uvicorn_and_apscheduler_share_one_format(
         heads = [line for line in heads if not line.startswith("RuntimeError")]
         assert len(heads) == 4 and all(TEXT.match(line) for line in heads), text
         assert "RuntimeError: boom" in text
+
+
+def test_logs_a_newline_in_a_message_or_traceback_forges_no_line(captured: io.StringIO) -> None:
+    configure_logging("text", stream=captured)
+    forged = 'x\n2026-11-29T20:44:22.123Z INFO flare.access: 1.2.3.4:5 - "DELETE / HTTP/1.1" 200'
+    logging.getLogger("flare.deliveries").warning("SMTP said: %s", forged + "\r")
+    try:
+        raise RuntimeError(forged)
+    except RuntimeError:
+        logging.getLogger("flare.web").exception("it broke")
+    lines = captured.getvalue().splitlines()
+    at_margin = [line for line in lines if not line.startswith(" ")]
+    assert len(at_margin) == 2 and all(TEXT.match(line) for line in at_margin), lines
+    assert at_margin[0].endswith("200\\r") and "x\\n2026" in at_margin[0]
+    assert any("RuntimeError: x" in line for line in lines)
 
 
 def test_logs_scheduler_jobs_are_named_and_quiet_when_idle(
@@ -148,3 +165,12 @@ def test_logs_flare_web_json_lines_on_uvloop_with_every_request(tmp_path: Path) 
     assert len(access) == sent
     assert [d["status"] for d in access[-41:]] == [200] * 40 + [405]
     assert any("uvloop" in d["message"] for d in docs if d["logger"] == "flare.web")
+
+
+def test_logs_an_sql_error_carries_no_bound_value(runtime: Runtime) -> None:
+    with pytest.raises(DBAPIError) as caught, runtime.engine.connect() as conn:
+        conn.execute(
+            text("SELECT nosuchcolumn FROM outbox WHERE key = :k"), {"k": "ana@corp.example"}
+        )
+    assert "ana@corp.example" not in str(caught.value)
+    assert "hidden" in str(caught.value)

@@ -21,6 +21,7 @@ from web.access import AccessLog
 from web.front import Front
 from web.hooks import alertmanager, deploy
 from web.public import site as public
+from web.slashes import relative_slash_redirect
 
 log = logging.getLogger("flare.web")
 # What monitoring and CI may POST to /hooks/* (web/hooks), one entry per hook module.
@@ -33,13 +34,14 @@ class FlareApp(Starlette):
 
     trusted: list[str] = ["127.0.0.1"]
     access: AccessLog | None = None
+    public_url: str = "http://localhost"  # https: every response carries HSTS (web/headers.py)
 
     def build_middleware_stack(self) -> Any:
         inner = super().build_middleware_stack()
         proxied = ProxyHeadersMiddleware(inner, trusted_hosts=self.trusted)  # type: ignore[arg-type]
         if self.access is not None:  # the fast path's lines name the client by the same rule
             self.access.trusted = proxied.trusted_hosts
-        return Front(proxied, public.site_of(self), self.access)
+        return Front(proxied, public.site_of(self), self.access, self.public_url)
 
 
 def create_app(
@@ -95,6 +97,10 @@ def create_app(
     # with proxy_headers=False): any client can write that header, and the subscription rate
     # limit counts the address it names.
     app = FlareApp(routes=routes, lifespan=lifespan)
+    # A trailing-slash redirect names no host: Starlette's would echo the request's Host.
+    app.router.redirect_slashes = False
+    app.router.default = relative_slash_redirect(app.router)
+    app.public_url = runtime.settings.public_url
     app.trusted = list(runtime.settings.forwarded_allow_ips)
     app.access = access_log
     app.state.runtime = runtime

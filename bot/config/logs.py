@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import textwrap
 import time
 from typing import Any, TextIO
 
@@ -59,7 +60,9 @@ def log_line(fmt: str, created: float, level: str, name: str, message: str, **fi
 
 
 class Formatter(logging.Formatter):
-    """`log_line()` for records, with the traceback (text: indented lines; JSON: a field)."""
+    """`log_line()` for records, with the traceback (text: indented lines; JSON: a field).
+    A text line's message has its newlines escaped (`\\n`): every line that starts at the
+    margin is a record's own."""
 
     def __init__(self, fmt: str = "text") -> None:
         super().__init__()
@@ -77,8 +80,12 @@ class Formatter(logging.Formatter):
         if self.kind == "json":
             extra = {"exception": trace} if trace else {}
             return log_line("json", record.created, record.levelname, record.name, message, **extra)
+        # One record, one line: a newline in the message (a remote server's reply, a name
+        # someone typed) cannot start a forged line, and the traceback's lines are indented.
+        if "\n" in message or "\r" in message:
+            message = message.replace("\r", "\\r").replace("\n", "\\n")
         text = log_line("text", record.created, record.levelname, record.name, message)
-        return f"{text}\n{trace}" if trace else text
+        return f"{text}\n{textwrap.indent(trace, '  ')}" if trace else text
 
 
 def configure_logging(fmt: str = "text", *, stream: TextIO | None = None) -> logging.Handler:

@@ -4,7 +4,9 @@ A drain claims rows with a lease, sends after the claim's transaction closed, an
 outcomes in another. A send that takes longer than the lease (a slow endpoint, a long batch)
 would let another worker claim the same rows and send them again. `LeaseKeeper` renews the
 leases from a background thread, in short transactions of their own, until the block ends;
-rows another worker took meanwhile (our renewal came too late) are listed in `lost`.
+rows another worker took meanwhile (our renewal came too late) are listed in `lost`, and a
+sender asks `holds(id)` right before each send: a lost row is not sent (the other worker
+sends it), and recording its outcome changes nothing (mark_sent/mark_failed check the claim).
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ class LeaseKeeper:
         self.renewals = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def holds(self, message_id: int) -> bool:
+        """False once a renewal found the row taken by another worker: do not send it."""
+        return message_id not in self.lost
 
     def renew_now(self) -> None:
         """One round of renewals, in one short transaction (no outside call in it)."""

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import DateTime, Interval, delete, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import OutboxMessage
 from bot.db.upsert import insert_ignore
+from bot.runtime import DATABASE_LEASES
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 # A claim holds a row this long unless renewed (LeaseKeeper renews every third of it while a
@@ -25,6 +26,24 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 # is free again at most LEASE after its holder's last renewal (docs/benchmarks.md, Takeover).
 LEASE = timedelta(seconds=10)
 MAX_BACKOFF = timedelta(minutes=5)
+# Workers on several hosts share one PostgreSQL but not one clock: a lease written and tested
+# with each process's own clock lets a worker whose clock runs ahead take rows still being
+# sent. So on PostgreSQL leases are measured by the database's clock (Runtime.create sets
+# DATABASE_LEASES in Session.info), and `now` serves only for when a row is due.
+
+
+def _lease_now(session: Session, now: datetime) -> Any:
+    """What a lease is measured by: PostgreSQL's clock when the session asks for it (every
+    process then agrees), else the caller's `now` (SQLite is one host; tests move clocks)."""
+    if session.info.get(DATABASE_LEASES) and session.get_bind().dialect.name == "postgresql":
+        return func.clock_timestamp(type_=DateTime(timezone=True))
+    return now
+
+
+def _lease_end(lease_now: Any, lease: timedelta) -> Any:
+    if isinstance(lease_now, datetime):
+        return lease_now + lease
+    return lease_now + literal(lease, Interval())
 
 
 def enqueue(
@@ -104,7 +123,8 @@ def claim(
         older.sent_at.is_(None),
         older.dead.is_(False),
     )
-    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+    lease_now = _lease_now(session, now)
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < lease_now)
     candidates = session.scalars(
         select(OutboxMessage.id)
         .where(
@@ -123,7 +143,7 @@ def claim(
         result = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), free)
-            .values(claimed_by=worker, claimed_until=now + lease)
+            .values(claimed_by=worker, claimed_until=_lease_end(lease_now, lease))
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) == 1:
@@ -150,7 +170,7 @@ def renew(
             OutboxMessage.claimed_by == worker,
             OutboxMessage.sent_at.is_(None),
         )
-        .values(claimed_until=now + lease)
+        .values(claimed_until=_lease_end(_lease_now(session, now), lease))
         .execution_options(synchronize_session=False)
     )
     return getattr(result, "rowcount", 0) == 1
@@ -166,13 +186,16 @@ def release(session: Session, message_id: int, *, worker: str) -> None:
     )
 
 
-def mark_sent(session: Session, message_id: int, *, now: datetime, worker: str = WORKER_ID) -> None:
-    session.execute(
+def mark_sent(session: Session, message_id: int, *, now: datetime, worker: str) -> bool:
+    """Record the row sent, if `worker` still holds it; False if another worker took it
+    (its lease lapsed): then that worker's outcome is the one that counts."""
+    result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(sent_at=now, claimed_by=worker, claimed_until=None, last_error=None)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+        .values(sent_at=now, claimed_until=None, last_error=None)
         .execution_options(synchronize_session=False)
     )
+    return getattr(result, "rowcount", 0) == 1
 
 
 def mark_failed(
@@ -180,20 +203,22 @@ def mark_failed(
     message_id: int,
     *,
     now: datetime,
+    worker: str,
     error: str,
     retry_after: timedelta | None = None,
     give_up: bool = False,
     max_backoff: timedelta = MAX_BACKOFF,
-) -> None:
-    """Record a failed attempt and schedule the retry (Retry-After wins over backoff)."""
+) -> bool:
+    """Record a failed attempt and schedule the retry (Retry-After wins over backoff), if
+    `worker` still holds the row; False (nothing changed) if another worker took it."""
     message = session.get(OutboxMessage, message_id, populate_existing=True)
-    if message is None:
-        return
+    if message is None or message.claimed_by != worker or message.sent_at is not None:
+        return False
     attempts = message.attempts + 1
     backoff = retry_after or min(timedelta(seconds=2 ** min(attempts, 12)), max_backoff)
-    session.execute(
+    result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
         .values(
             attempts=attempts,
             last_error=error[:2000],
@@ -203,6 +228,7 @@ def mark_failed(
         )
         .execution_options(synchronize_session=False)
     )
+    return getattr(result, "rowcount", 0) == 1
 
 
 def backlog(session: Session, *, kinds: Sequence[str] | None = None, dead: bool = False) -> int:

@@ -34,6 +34,7 @@ from bot.subscribers.payloads import webhook_confirmation, webhook_payload
 from bot.subscribers.senders import (
     Delivery,
     DeliveryResult,
+    Held,
     Sender,
     describe,
     mail_sender,
@@ -100,7 +101,7 @@ def expand_fanouts(runtime: Runtime, *, chunk: int = fanout.CHUNK) -> int:
                 _expand_one(runtime, message_id, worker, chunk)
             except Exception as error:
                 log.exception("fan-out row %s failed", message_id)
-                _fail_row(runtime, message_id, f"fan-out: {describe(error)}")
+                _fail_row(runtime, message_id, worker, f"fan-out: {describe(error)}")
     return len(claimed)
 
 
@@ -115,20 +116,22 @@ def _expand_one(runtime: Runtime, message_id: int, worker: str, chunk: int) -> N
             count, finished = fanout.expand(session, runtime.settings, message, now, limit=chunk)
             addressed += count
             if finished:
-                outbox.mark_sent(session, message_id, now=now)
+                outbox.mark_sent(session, message_id, now=now, worker=worker)
                 log.info("fan-out %s: %d subscribers", message.key, addressed)
                 return
     with runtime.sessions.begin() as session:  # more next pass, from the saved progress
         outbox.release(session, message_id, worker=worker)
 
 
-def _fail_row(runtime: Runtime, message_id: int, error: str) -> None:
+def _fail_row(runtime: Runtime, message_id: int, worker: str, error: str) -> None:
     with runtime.sessions.begin() as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
             return
         give_up = message.attempts + 1 >= MAX_ATTEMPTS
-        outbox.mark_failed(session, message_id, now=runtime.now(), error=error, give_up=give_up)
+        outbox.mark_failed(
+            session, message_id, now=runtime.now(), worker=worker, error=error, give_up=give_up
+        )
 
 
 # --- deliveries ----------------------------------------------------------------------------
@@ -143,23 +146,26 @@ def _send_batch(runtime: Runtime, kinds: tuple[str, ...], limit: int, send: Send
         )
         if not messages:
             return 0
-        deliveries = _prepare(runtime, session, messages, now)
+        deliveries = _prepare(runtime, session, messages, now, worker)
     ids = [delivery.message_id for delivery in deliveries]
-    with outbox.LeaseKeeper(runtime.sessions, ids, worker=worker, lease=LEASE, clock=runtime.now):
-        outcomes = _send_isolated(send, deliveries)
+    keeper = outbox.LeaseKeeper(
+        runtime.sessions, ids, worker=worker, lease=LEASE, clock=runtime.now
+    )
+    with keeper:  # the sender asks keeper.holds(id) before each send: a lost row is skipped
+        outcomes = _send_isolated(send, deliveries, keeper.holds)
     now = runtime.now()
     with runtime.sessions.begin() as session:
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            _record_isolated(session, delivery, outcome, now)
+            _record_isolated(session, delivery, outcome, now, worker)
     return len(messages)
 
 
-def _send_isolated(send: Sender, deliveries: list[Delivery]) -> list[DeliveryResult]:
+def _send_isolated(send: Sender, deliveries: list[Delivery], held: Held) -> list[DeliveryResult]:
     """The sender isolates rows itself; should it fail as a whole, every row fails."""
     if not deliveries:
         return []
     try:
-        outcomes = send(deliveries)
+        outcomes = send(deliveries, held)
     except Exception as error:
         log.exception("subscriber sender failed")
         return [DeliveryResult(ok=False, error=f"not sent: {describe(error)}")] * len(deliveries)
@@ -181,7 +187,7 @@ class _Rendering:
 
 
 def _prepare(
-    runtime: Runtime, session: Session, messages: list[OutboxMessage], now: datetime
+    runtime: Runtime, session: Session, messages: list[OutboxMessage], now: datetime, worker: str
 ) -> list[Delivery]:
     """Render each claimed row, each in a savepoint: a row that raises is marked failed
     (error recorded, backoff) and the others are sent. Rows with nothing left to send are
@@ -192,13 +198,14 @@ def _prepare(
         message_id, attempts = message.id, message.attempts
         try:
             with session.begin_nested():
-                delivery = _prepare_one(session, shared, message, now)
+                delivery = _prepare_one(session, shared, message, now, worker)
         except Exception as error:
             log.exception("outbox %s could not be rendered", message_id)
             outbox.mark_failed(
                 session,
                 message_id,
                 now=now,
+                worker=worker,
                 error=f"not rendered: {describe(error)}",
                 give_up=attempts + 1 >= MAX_ATTEMPTS,
             )
@@ -209,7 +216,7 @@ def _prepare(
 
 
 def _prepare_one(
-    session: Session, shared: _Rendering, message: OutboxMessage, now: datetime
+    session: Session, shared: _Rendering, message: OutboxMessage, now: datetime, worker: str
 ) -> Delivery | None:
     settings, key = shared.settings, shared.key
     subscriber = session.get(Subscriber, int(message.payload.get("subscriber_id", 0)))
@@ -217,7 +224,9 @@ def _prepare_one(
     if subscriber is None or (
         update and (subscriber.confirmed_at is None or subscriber.disabled_at is not None)
     ):
-        outbox.mark_sent(session, message.id, now=now)  # unsubscribed or disabled since
+        outbox.mark_sent(
+            session, message.id, now=now, worker=worker
+        )  # unsubscribed or disabled since
         return None
     delivery = Delivery(message.id, message.attempts, subscriber.id)
     unsubscribe = subscribe.unsubscribe_url(settings, key, subscriber, now)
@@ -248,7 +257,7 @@ def _prepare_one(
         shared.notices[cache_key] = fanout.load_notice(session, settings, message.payload)
     notice = shared.notices[cache_key]
     if notice is None:  # made internal, or gone, since it was published
-        outbox.mark_sent(session, message.id, now=now)
+        outbox.mark_sent(session, message.id, now=now, worker=worker)
         return None
     if message.kind == kinds.MAIL_UPDATE:
         delivery.mail = update_mail(
@@ -270,44 +279,54 @@ def _prepare_one(
 
 
 def _record_isolated(
-    session: Session, delivery: Delivery, outcome: DeliveryResult, now: datetime
+    session: Session, delivery: Delivery, outcome: DeliveryResult, now: datetime, worker: str
 ) -> None:
     """Record one outcome in a savepoint; if that raises, at least mark the row sent or
     failed, so a delivered row is never left claimed to be sent again after its lease."""
     try:
         with session.begin_nested():
-            _record(session, delivery, outcome, now)
+            _record(session, delivery, outcome, now, worker)
         return
     except Exception:
         log.exception("outcome of outbox %s not recorded in full", delivery.message_id)
     try:
         with session.begin_nested():
             if outcome.ok or outcome.gone:
-                outbox.mark_sent(session, delivery.message_id, now=now)
+                outbox.mark_sent(session, delivery.message_id, now=now, worker=worker)
             else:
+                error = outcome.error or "failed"
                 outbox.mark_failed(
-                    session, delivery.message_id, now=now, error=outcome.error or "failed"
+                    session, delivery.message_id, now=now, worker=worker, error=error
                 )
     except Exception:
         log.exception("outbox %s left claimed until its lease ends", delivery.message_id)
 
 
-def _record(session: Session, delivery: Delivery, outcome: DeliveryResult, now: datetime) -> None:
+def _record(
+    session: Session, delivery: Delivery, outcome: DeliveryResult, now: datetime, worker: str
+) -> None:
+    """The outcome counts only while we hold the row: if another worker took it (our lease
+    lapsed), its own outcome is the one recorded, and the subscriber's health is left alone."""
     subscriber = session.get(Subscriber, delivery.subscriber_id)
     if outcome.ok:
-        outbox.mark_sent(session, delivery.message_id, now=now)
+        if not outbox.mark_sent(session, delivery.message_id, now=now, worker=worker):
+            return
         if subscriber is not None:
             health.record_success(session, subscriber, now)
         return
     error = outcome.error or "failed"
     if outcome.gone:
-        outbox.mark_sent(session, delivery.message_id, now=now)
+        if not outbox.mark_sent(session, delivery.message_id, now=now, worker=worker):
+            return
         if subscriber is not None:
             session.delete(subscriber)
             log.info("subscriber %s answered 410 Gone: removed", delivery.subscriber_id)
         return
     give_up = outcome.final or delivery.attempts + 1 >= MAX_ATTEMPTS
-    outbox.mark_failed(session, delivery.message_id, now=now, error=error, give_up=give_up)
+    if not outbox.mark_failed(
+        session, delivery.message_id, now=now, worker=worker, error=error, give_up=give_up
+    ):
+        return
     if subscriber is None:
         return
     if outcome.subscriber_fault and outcome.final:

@@ -43,7 +43,11 @@ class DeliveryResult:
     gone: bool = False  # the receiver asked to be unsubscribed (HTTP 410)
 
 
-Sender = Callable[[list[Delivery]], list[DeliveryResult]]
+# message id → this drain still holds the row's lease (LeaseKeeper.holds); asked right before
+# each send, so a row another worker took (our lease lapsed) is not sent by us as well.
+Held = Callable[[int], bool]
+Sender = Callable[[list[Delivery], Held], list[DeliveryResult]]
+LOST = DeliveryResult(ok=False, error="not sent: the lease passed to another worker")
 
 
 def describe(error: BaseException) -> str:
@@ -60,9 +64,11 @@ def _mail_outcome(result: MailResult) -> DeliveryResult:
 
 
 def mail_sender(mailer: Mailer, *, deadline: float = MAIL_DEADLINE) -> Sender:
-    def send(deliveries: list[Delivery]) -> list[DeliveryResult]:
-        messages = [delivery.mail for delivery in deliveries if delivery.mail is not None]
-        results = iter(mailer.send(messages, deadline=deadline))
+    def send(deliveries: list[Delivery], held: Held) -> list[DeliveryResult]:
+        rendered = [delivery for delivery in deliveries if delivery.mail is not None]
+        messages = [delivery.mail for delivery in rendered if delivery.mail is not None]
+        keep = lambda index: held(rendered[index].message_id)  # noqa: E731
+        results = iter(mailer.send(messages, deadline=deadline, keep=keep))
         nothing = DeliveryResult(ok=False, error="no mail rendered for this row")
         return [
             _mail_outcome(next(results)) if delivery.mail is not None else nothing
@@ -75,11 +81,13 @@ def mail_sender(mailer: Mailer, *, deadline: float = MAIL_DEADLINE) -> Sender:
 def webhook_sender(
     clock: Callable[[], datetime], allow_private: bool, resolve: Resolver, deadline: float
 ) -> Sender:
-    def send(deliveries: list[Delivery]) -> list[DeliveryResult]:
+    def send(deliveries: list[Delivery], held: Held) -> list[DeliveryResult]:
         timestamp = int(clock().timestamp())
         with make_client() as client, ThreadPoolExecutor(WEBHOOK_THREADS) as pool:
 
             def one(delivery: Delivery) -> DeliveryResult:
+                if not held(delivery.message_id):
+                    return LOST
                 try:
                     result = post(
                         client,

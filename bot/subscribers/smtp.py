@@ -125,25 +125,34 @@ class Mailer:
         return client
 
     def send(
-        self, messages: Sequence[EmailMessage], *, deadline: float | None = None
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        deadline: float | None = None,
+        keep: Callable[[int], bool] | None = None,
     ) -> list[MailResult]:
         """Send each message over one connection; one result per message, in order.
 
         With a `deadline` (seconds), the whole batch ends by then: a server that trickles
         its answers has the connection cut, and the messages not sent fail (to be retried).
-        A message that raises anything fails alone; the next one is still sent.
+        A message that raises anything fails alone; the next one is still sent. `keep(i)`,
+        asked right before message i goes out, False: it is skipped (its lease was lost).
         """
         results: list[MailResult] = []
         if not messages:
             return results
         watchdog = _Watchdog(deadline)
         try:
-            return self._send(messages, results, watchdog)
+            return self._send(messages, results, watchdog, keep or _always)
         finally:
             watchdog.stop()
 
     def _send(
-        self, messages: Sequence[EmailMessage], results: list[MailResult], watchdog: _Watchdog
+        self,
+        messages: Sequence[EmailMessage],
+        results: list[MailResult],
+        watchdog: _Watchdog,
+        keep: Callable[[int], bool],
     ) -> list[MailResult]:
         try:
             client = self._connect(watchdog.timeout(self.timeout), watchdog)
@@ -158,6 +167,9 @@ class Mailer:
                     results.extend([late] * (len(messages) - index))
                     break
                 self.throttle.wait()
+                if not keep(index):
+                    results.append(MailResult(ok=False, error="not sent: lease lost"))
+                    continue
                 try:
                     refused = client.send_message(message)
                 except smtplib.SMTPRecipientsRefused as error:
@@ -195,6 +207,10 @@ class Mailer:
             except (OSError, smtplib.SMTPException):
                 client.close()
         return results
+
+
+def _always(_index: int) -> bool:
+    return True
 
 
 class _Watchdog:

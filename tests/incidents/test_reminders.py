@@ -69,7 +69,7 @@ def deliver(runtime: Runtime) -> list[tuple[str, dict[str, Any]]]:
                     session, message.payload, runtime.now()
                 ):
                     sent.append((message.kind, dict(message.payload)))
-                outbox.mark_sent(session, message.id, now=runtime.now())
+                outbox.mark_sent(session, message.id, now=runtime.now(), worker=outbox.WORKER_ID)
         if not batch:
             return sent
 

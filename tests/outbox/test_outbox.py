@@ -44,7 +44,7 @@ def test_outbox_same_ordering_key_waits_for_the_older_message(runtime: Runtime, 
     with runtime.sessions.begin() as session:
         claimed = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")
         assert [m.key for m in claimed] == ["event:1", "event:3"]
-        outbox.mark_sent(session, claimed[0].id, now=clock())
+        outbox.mark_sent(session, claimed[0].id, now=clock(), worker="A")
     with runtime.sessions.begin() as session:
         claimed = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="A")
     assert [m.key for m in claimed] == ["event:2"]
@@ -58,6 +58,7 @@ def test_outbox_retry_after_wins_and_backoff_is_capped(runtime: Runtime, clock: 
             session,
             message.id,
             now=clock(),
+            worker="A",
             error="ratelimited",
             retry_after=timedelta(seconds=7),
         )
@@ -73,6 +74,7 @@ def test_outbox_retry_after_wins_and_backoff_is_capped(runtime: Runtime, clock: 
                 session,
                 message.id,
                 now=clock(),
+                worker="A",
                 error="boom",
                 max_backoff=timedelta(seconds=60),
             )

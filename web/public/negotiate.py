@@ -6,6 +6,11 @@ q=0 is refused. The best quality wins; on a tie the smaller body does (br, then 
 that the header does not name counts as barely acceptable: it is sent only when neither
 compressed coding is acceptable (a header refusing everything still gets identity, which is
 what every browser and cache expects rather than a 406).
+
+Both headers are parsed on the event loop, so their size is bounded: repeated headers are
+joined (RFC 9110 §5.3), and a value longer than MAX_VALUE bytes or of more than MAX_ITEMS items
+counts as absent (identity; no match, so the full body) — no client sends such a header, and
+parsing a hostile megabyte one would stall every other request.
 """
 
 from __future__ import annotations
@@ -16,6 +21,18 @@ import re
 _QVALUE = re.compile(rb"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
 BR, GZIP, IDENTITY = "br", "gzip", "identity"
 _NAMES = {b"br": BR, b"gzip": GZIP, b"x-gzip": GZIP, b"identity": IDENTITY}
+MAX_VALUE = 1024  # bytes of one header, repeats joined
+MAX_ITEMS = 32  # comma-separated items
+
+
+def bounded(values: list[bytes]) -> bytes | None:
+    """The repeats of one header joined, or None (absent) if too long or too many items."""
+    if not values:
+        return None
+    value = values[0] if len(values) == 1 else b", ".join(values)
+    if len(value) > MAX_VALUE or value.count(b",") >= MAX_ITEMS:
+        return None
+    return value
 
 
 def _quality(params: bytes) -> float:
@@ -29,7 +46,7 @@ def _quality(params: bytes) -> float:
 
 def choose_encoding(value: bytes | None) -> str:
     """`br`, `gzip` or `identity` for this `Accept-Encoding` header value (None: absent)."""
-    if not value:
+    if not value or bounded([value]) is None:
         return IDENTITY
     named: dict[str, float] = {}
     star: float | None = None
@@ -50,6 +67,8 @@ def choose_encoding(value: bytes | None) -> str:
 
 def etag_matches(value: bytes, etag: bytes) -> bool:
     """`If-None-Match` uses the weak comparison: `W/"x"` matches `"x"`; `*` matches all."""
+    if bounded([value]) is None:
+        return False
     for item in value.split(b","):
         tag = item.strip()
         if tag == b"*":

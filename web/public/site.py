@@ -33,7 +33,7 @@ from bot.runtime import Runtime
 from bot.text.durations import parse_count
 from web.public import api
 from web.public.loading import load
-from web.public.negotiate import choose_encoding, etag_matches
+from web.public.negotiate import bounded, choose_encoding, etag_matches
 from web.public.snapshot import EMPTY_BODY, Options, Representation, Snapshot, unavailable
 
 log = logging.getLogger("flare.web.public")
@@ -143,12 +143,14 @@ class PublicSite:
 
 async def serve(scope: dict[str, Any], send: Any, representation: Representation) -> int:
     """Send the negotiated variant (or its 304); returns the status sent."""
-    accept = match = None
+    accepts: list[bytes] = []
+    matches: list[bytes] = []
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
-            accept = value
+            accepts.append(value)
         elif name == b"if-none-match":
-            match = value
+            matches.append(value)
+    accept, match = bounded(accepts), bounded(matches)
     variant = representation.variant(choose_encoding(accept))
     if match is not None and representation.status == 200 and etag_matches(match, variant.etag):
         await send(variant.not_modified)

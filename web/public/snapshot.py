@@ -84,13 +84,13 @@ def represent(
             (b"etag", etag),
             (b"cache-control", CACHE_CONTROL),
             (b"vary", b"Accept-Encoding"),
+            (b"x-content-type-options", b"nosniff"),
             *extra,
         ]
         headers: Headers = [
             (b"content-type", content_type),
             (b"content-length", str(len(payload)).encode()),
             *encoding,
-            (b"x-content-type-options", b"nosniff"),
             *common,
         ]
         return Variant(

@@ -111,8 +111,8 @@ class SlackSender(Messages, TriagePosts):
             return 0
         with self.runtime.sessions.begin() as session:
             now = self.runtime.now()
-            outbox.mark_sent(session, job.id, now=now)
-            if follow_ups:  # in the same transaction: sent implies its follow-ups are queued
+            recorded = outbox.mark_sent(session, job.id, now=now, worker=self.worker)
+            if recorded and follow_ups:  # same transaction: sent implies follow-ups queued
                 outbox.enqueue_many(session, now=now, messages=follow_ups)
         return 1
 
@@ -127,6 +127,7 @@ class SlackSender(Messages, TriagePosts):
                 session,
                 job.id,
                 now=self.runtime.now(),
+                worker=self.worker,
                 error=error,
                 retry_after=retry_after,
                 give_up=give_up,
