@@ -141,8 +141,9 @@ def _guard(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
-    """Start the sweeps and, when Slack is configured, the outbox drain and the board."""
+def start_scheduler(runtime: Runtime, *, paused: bool = False) -> BackgroundScheduler:
+    """Start the sweeps and, when Slack is configured, the outbox drain and the board
+    (`paused`: scheduled but not running, to look at the jobs)."""
     scheduler = BackgroundScheduler(
         timezone="UTC",
         job_defaults={
@@ -164,7 +165,7 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
         scheduler.add_job(
             _guard(name, job), "interval", seconds=every, id=name, name=JOB_NAMES[name]
         )
-    scheduler.start()
+    scheduler.start(paused=paused)
     return scheduler
 
 
