@@ -36,7 +36,12 @@ from bot.incidents.maintenance_changes import (
     get_maintenance,
     reschedule_maintenance,
 )
-from bot.incidents.promises import PromiseRecord, expire_promises, promise_record
+from bot.incidents.promises import (
+    PromiseRecord,
+    expire_promises,
+    promise_record,
+    promise_records,
+)
 from bot.incidents.queries import (
     components_by_key,
     get_incident,
@@ -121,6 +126,7 @@ __all__ = [
     "nothing_new",
     "open_incidents",
     "promise_record",
+    "promise_records",
     "publish_update",
     "notify_subscribers",
     "record_event",

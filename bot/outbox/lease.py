@@ -41,6 +41,7 @@ class LeaseKeeper:
         lease: timedelta,
         clock: Callable[[], datetime],
         every: timedelta | None = None,
+        since: datetime | None = None,
     ) -> None:
         self.sessions = sessions
         self.ids = list(ids)
@@ -50,6 +51,9 @@ class LeaseKeeper:
         self.every = (every or lease / 3).total_seconds()
         self.lost: set[int] = set()
         self.renewals = 0
+        # When the leases were last known to run a full `lease` from: the claim's `now`
+        # (`since`, else the keeper's creation), then the start of every successful round.
+        self._confirmed = since or clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -58,6 +62,7 @@ class LeaseKeeper:
         keep = [i for i in self.ids if i not in self.lost]
         if not keep:
             return
+        started = self.clock()
         with self.sessions.begin() as session:
             for message_id in keep:
                 if not renew(
@@ -65,6 +70,15 @@ class LeaseKeeper:
                 ):
                     self.lost.add(message_id)
         self.renewals += 1
+        self._confirmed = started
+
+    def holds(self, message_id: int) -> bool:
+        """True while our lease on the row surely runs for another third of `lease`: no
+        renewal found it taken and the last confirmed round is recent (a round that failed,
+        the database away, leaves this False, and the caller renews the row itself)."""
+        if message_id in self.lost:
+            return False
+        return self.clock() - self._confirmed < self.lease * 2 / 3
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):

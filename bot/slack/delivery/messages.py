@@ -31,9 +31,12 @@ class Messages(FilePosts):
             self._post(job, user, text=text)
 
     def _send_reminder(self, job: SlackJob) -> None:
-        self._check_stale(job)
+        from bot.incidents import reminder_is_stale
+
         recipient = str(job.payload["recipient"])
-        with read_only(self.runtime.sessions) as session:
+        with read_only(self.runtime.sessions) as session:  # one read: still due, and what
+            if reminder_is_stale(session, job.payload, self.runtime.now()):
+                raise Dropped("stale")
             incident = session.get(Incident, job.payload["incident_id"])
             if incident is None:
                 raise Dropped("incident gone")
