@@ -49,7 +49,12 @@ from bot.incidents.queries import (
     open_incidents,
     timeline,
 )
-from bot.incidents.reminders import reminder_is_stale
+from bot.incidents.reminders import (
+    ReminderTarget,
+    reminder_is_stale,
+    reminder_targets,
+    target_is_stale,
+)
 from bot.incidents.replay import (
     Change,
     PublishedUpdate,
@@ -94,7 +99,10 @@ __all__ = [
     "extend_maintenance",
     "get_maintenance",
     "reschedule_maintenance",
+    "ReminderTarget",
     "reminder_is_stale",
+    "reminder_targets",
+    "target_is_stale",
     "schedule_maintenance",
     "Swept",
     "sweep",

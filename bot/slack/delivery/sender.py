@@ -66,6 +66,7 @@ class SlackSender(Messages):
             ]
         if not jobs:
             return 0
+        self.prefetch_reminders(jobs)
         keeper = outbox.LeaseKeeper(
             self.runtime.sessions,
             [job.id for job in jobs],
