@@ -54,23 +54,32 @@ class LeaseKeeper:
         # When the leases were last known to run a full `lease` from: the claim's `now`
         # (`since`, else the keeper's creation), then the start of every successful round.
         self._confirmed = since or clock()
+        self._dropped: set[int] = set()
+        self._lock = threading.Lock()  # a round of renewals, or a drop, at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def renew_now(self) -> None:
         """One round of renewals, in one short transaction (no outside call in it)."""
-        keep = [i for i in self.ids if i not in self.lost]
-        if not keep:
-            return
-        started = self.clock()
-        with self.sessions.begin() as session:
-            for message_id in keep:
-                if not renew(
-                    session, message_id, now=self.clock(), worker=self.worker, lease=self.lease
-                ):
-                    self.lost.add(message_id)
-        self.renewals += 1
-        self._confirmed = started
+        with self._lock:
+            keep = [i for i in self.ids if i not in self.lost and i not in self._dropped]
+            if not keep:
+                return
+            started = self.clock()
+            with self.sessions.begin() as session:
+                for message_id in keep:
+                    if not renew(
+                        session, message_id, now=self.clock(), worker=self.worker, lease=self.lease
+                    ):
+                        self.lost.add(message_id)
+            self.renewals += 1
+            self._confirmed = started
+
+    def drop(self, message_id: int) -> None:
+        """Stop renewing a row (given back, or failed and rescheduled): once this returns no
+        renewal of it is under way or will come, so it cannot be re-leased behind our back."""
+        with self._lock:
+            self._dropped.add(message_id)
 
     def holds(self, message_id: int) -> bool:
         """True while our lease on the row surely runs for another third of `lease`: no

@@ -83,7 +83,7 @@ class SlackSender(Messages):
                 try:
                     if not keeper.holds(job.id) and not self._renew(job):
                         continue  # our lease lapsed during a slow batch: another worker has it
-                    follow_ups = self._run(job)
+                    follow_ups = self._send(job, keeper)
                 except Exception:  # the database, recording it: its lease lapses, it is retried
                     log.exception("outbox %s (%s) not recorded", job.key, job.kind)
                     continue
@@ -120,36 +120,37 @@ class SlackSender(Messages):
             return 0
         return len(sent)
 
-    def _run(self, job: SlackJob) -> FollowUps | None:
-        """Send one row (its lease is held); its follow-ups once sent, None if not sent
-        (deferred, failed and recorded)."""
-        follow_ups: FollowUps = []
+    def _send(self, job: SlackJob, keeper: outbox.LeaseKeeper) -> FollowUps | None:
+        """Send one row (its lease is held): its follow-ups once sent (or dropped), None if
+        not sent (given back, or failed and recorded)."""
         try:
-            follow_ups = self._perform(job)
-        except Deferred:
-            self._release(job)
-            return None
+            return self._perform(job)
         except Dropped:
-            pass
-        except SlackApiError as error:
+            return []
+        except Exception as error:
+            keeper.drop(job.id)  # given back or rescheduled: no longer ours to renew
+            self._not_sent(job, error)
+            return None
+
+    def _not_sent(self, job: SlackJob, error: Exception) -> None:
+        """Give the row back (pacing) or record its failure, for this row alone."""
+        if isinstance(error, Deferred):
+            self._release(job)
+        elif isinstance(error, SlackApiError):
             code = error_code(error)
             status = getattr(error.response, "status_code", 200)
             label = f"ambiguous:{status}" if status >= 500 else code
             self._failed(job, label, retry_after(error), give_up=code in PERMANENT)
-            return None
-        except (URLError, TimeoutError, OSError) as error:
+        elif isinstance(error, (URLError, TimeoutError, OSError)):
             self._failed(job, f"ambiguous:{type(error).__name__}: {error}", None, give_up=False)
-            return None
-        except Exception as error:  # a bug or a row nobody expected: this row alone fails
-            log.exception("outbox %s (%s) raised", job.key, job.kind)
+        else:  # a bug or a row nobody expected: this row alone fails
+            log.error("outbox %s (%s) raised", job.key, job.kind, exc_info=error)
             # It may have raised after posting: the next attempt looks before posting again.
             detail = f"ambiguous:{type(error).__name__}: {error}"[:500]
             set_aside = job.attempts + 1 >= UNEXPECTED_ATTEMPTS
             if set_aside:
                 log.error("outbox %s set aside after %d attempts", job.key, job.attempts + 1)
             self._failed(job, detail, None, give_up=set_aside)
-            return None
-        return follow_ups
 
     def _failed(
         self, job: SlackJob, error: str, retry_after: timedelta | None, *, give_up: bool
