@@ -37,6 +37,8 @@ JOB_NAMES = {
     "wake": "sweep at the instant the next reminder falls due",
     "slack-drain": "send queued Slack messages",
     "board": "refresh the #incidents board",
+    "oncall-group": "read the on-call user group from Slack",
+    "providers": "poll the status pages of [[dependencies]]",
     "deliveries": "deliver subscriber mail and webhooks",
     "retention": "prune rows older than FLARE_RETENTION",
     "oncall-group": "read the on-call Slack user group",

@@ -45,7 +45,12 @@ from bot.incidents.maintenance_changes import (
     get_maintenance,
     reschedule_maintenance,
 )
-from bot.incidents.promises import PromiseRecord, expire_promises, promise_record
+from bot.incidents.promises import (
+    PromiseRecord,
+    expire_promises,
+    promise_record,
+    promise_records,
+)
 from bot.incidents.queries import (
     components_by_key,
     get_incident,
@@ -53,7 +58,12 @@ from bot.incidents.queries import (
     open_incidents,
     timeline,
 )
-from bot.incidents.reminders import reminder_is_stale
+from bot.incidents.reminders import (
+    ReminderTarget,
+    reminder_is_stale,
+    reminder_targets,
+    target_is_stale,
+)
 from bot.incidents.replay import (
     Change,
     PublishedUpdate,
@@ -101,7 +111,10 @@ __all__ = [
     "extend_maintenance",
     "get_maintenance",
     "reschedule_maintenance",
+    "ReminderTarget",
     "reminder_is_stale",
+    "reminder_targets",
+    "target_is_stale",
     "schedule_maintenance",
     "Swept",
     "sweep",
@@ -133,6 +146,7 @@ __all__ = [
     "nothing_new",
     "open_incidents",
     "promise_record",
+    "promise_records",
     "publish_update",
     "notify_subscribers",
     "record_event",

@@ -53,6 +53,19 @@ def promise_record(session: Session, incident: Incident) -> PromiseRecord:
     return PromiseRecord(kept=counts.get(True, 0), total=sum(counts.values()))
 
 
+def promise_records(session: Session, incident_ids: list[int]) -> dict[int, PromiseRecord]:
+    """`promise_record` of many incidents in one query (the board reads every open one)."""
+    counts: dict[int, dict[bool, int]] = {i: {} for i in incident_ids}
+    if incident_ids:
+        for incident_id, kept, count in session.execute(
+            select(Promise.incident_id, Promise.kept, func.count())
+            .where(Promise.incident_id.in_(incident_ids), Promise.kept.is_not(None))
+            .group_by(Promise.incident_id, Promise.kept)
+        ):
+            counts[incident_id][bool(kept)] = int(count)
+    return {i: PromiseRecord(kept=c.get(True, 0), total=sum(c.values())) for i, c in counts.items()}
+
+
 def close_promise(session: Session, incident: Incident, now: datetime) -> None:
     """An update was published: the open promise is kept if it came by its due time."""
     for promise in session.scalars(

@@ -250,17 +250,45 @@ def _parse(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def reminder_is_stale(session: Session, payload: Mapping[str, Any], now: datetime) -> bool:
-    """True if a queued reminder or escalation should be dropped instead of sent.
+@dataclass(frozen=True, slots=True)
+class ReminderTarget:
+    """What decides whether a queued reminder is still wanted, and what its DM names: read
+    for a whole batch of reminders in one query (`reminder_targets`)."""
 
-    Stale when the incident is gone, resolved or internal-only; when its promise moved (an
-    update, "Nothing new" or a severity change since: `reminder_due` no longer equals the
-    payload's `due_at`); when it is snoozed past `now`; for a reminder, once the promise has
-    passed (the escalation speaks instead); for an escalation, once its next slot has come
-    (the sweep queues that one, so an outage never releases a burst of old mentions).
-    """
-    incident_id = payload.get("incident_id")
-    incident = session.get(Incident, incident_id) if isinstance(incident_id, int) else None
+    number: int
+    title: str
+    status: IncidentStatus
+    internal_only: bool
+    reminder_due: datetime | None
+    snoozed_until: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != IncidentStatus.RESOLVED
+
+
+def reminder_targets(session: Session, incident_ids: Sequence[int]) -> dict[int, ReminderTarget]:
+    """The incidents of a batch of reminders, by id, in one query (gone ones are missing)."""
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Incident.id,
+            Incident.number,
+            Incident.title,
+            Incident.status,
+            Incident.internal_only,
+            Incident.reminder_due,
+            Incident.snoozed_until,
+        ).where(Incident.id.in_(set(incident_ids)))
+    )
+    return {row.id: ReminderTarget(*row[1:]) for row in rows}
+
+
+def target_is_stale(
+    incident: Incident | ReminderTarget | None, payload: Mapping[str, Any], now: datetime
+) -> bool:
+    """`reminder_is_stale` on an incident already read."""
     if incident is None or not incident.is_open or incident.internal_only:
         return True
     due = _parse(payload.get("due_at"))
@@ -272,3 +300,17 @@ def reminder_is_stale(session: Session, payload: Mapping[str, Any], now: datetim
     if slot is not None:
         return now >= slot + ESCALATION_REPEAT
     return now >= due
+
+
+def reminder_is_stale(session: Session, payload: Mapping[str, Any], now: datetime) -> bool:
+    """True if a queued reminder or escalation should be dropped instead of sent.
+
+    Stale when the incident is gone, resolved or internal-only; when its promise moved (an
+    update, "Nothing new" or a severity change since: `reminder_due` no longer equals the
+    payload's `due_at`); when it is snoozed past `now`; for a reminder, once the promise has
+    passed (the escalation speaks instead); for an escalation, once its next slot has come
+    (the sweep queues that one, so an outage never releases a burst of old mentions).
+    """
+    incident_id = payload.get("incident_id")
+    incident = session.get(Incident, incident_id) if isinstance(incident_id, int) else None
+    return target_is_stale(incident, payload, now)

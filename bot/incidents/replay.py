@@ -33,6 +33,7 @@ from bot.text.times import hhmm
 
 TOLD_KINDS = (EventKind.PUBLIC_UPDATE, EventKind.CORRECTION)
 PUBLIC = (Incident.published_at.is_not(None), Incident.internal_only.is_(False))
+REPLAY_CHUNK = 500  # incidents whose public updates are read and replayed at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,25 +213,29 @@ def replays(
     )
     keys = {incident_id: (int(last), names_key) for incident_id, last in latest.items()}
     stale = [i for i, key in keys.items() if cache.entries.get(i, ((-1, 0), None))[0] != key]
-    if stale:
-        query = (
-            select(*_COLUMNS)
-            .where(TimelineEvent.kind == EventKind.PUBLIC_UPDATE)
-            .order_by(TimelineEvent.at, TimelineEvent.id)
-        )
-        if len(stale) < len(keys):
-            query = query.where(TimelineEvent.incident_id.in_(stale))
-        else:
-            query = query.join(Incident, Incident.id == TimelineEvent.incident_id).where(*PUBLIC)
+    # Read and replay in chunks of incidents: the rows of at most REPLAY_CHUNK incidents are
+    # held at once, so a first build over a long history does not leave the process's heap
+    # at the size of every public update ever decoded (the allocator keeps what it grew to).
+    stale.sort()
+    for start in range(0, len(stale), REPLAY_CHUNK):
+        chunk = stale[start : start + REPLAY_CHUNK]
         events: dict[int, list[Any]] = {}
-        for event in session.execute(query):
+        for event in session.execute(
+            select(*_COLUMNS)
+            .where(
+                TimelineEvent.kind == EventKind.PUBLIC_UPDATE,
+                TimelineEvent.incident_id.in_(chunk),
+            )
+            .order_by(TimelineEvent.at, TimelineEvent.id)
+        ):
             events.setdefault(event.incident_id, []).append(event)
-        for incident_id in stale:
+        for incident_id in chunk:
             if events.get(incident_id):
                 cache.entries[incident_id] = (
                     keys[incident_id],
                     replay_events(events[incident_id], names),
                 )
+        del events
     for incident_id in set(cache.entries) - set(keys):
         del cache.entries[incident_id]  # no longer public (internal-only, or gone)
     return {i: cache.entries[i][1] for i in keys if i in cache.entries}

@@ -43,6 +43,7 @@ class LeaseKeeper:
         lease: timedelta,
         clock: Callable[[], datetime],
         every: timedelta | None = None,
+        since: datetime | None = None,
     ) -> None:
         self.sessions = sessions
         self.ids = list(ids)
@@ -52,25 +53,44 @@ class LeaseKeeper:
         self.every = (every or lease / 3).total_seconds()
         self.lost: set[int] = set()
         self.renewals = 0
+        # When the leases were last known to run a full `lease` from: the claim's `now`
+        # (`since`, else the keeper's creation), then the start of every successful round.
+        self._confirmed = since or clock()
+        self._dropped: set[int] = set()
+        self._lock = threading.Lock()  # a round of renewals, or a drop, at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def holds(self, message_id: int) -> bool:
-        """False once a renewal found the row taken by another worker: do not send it."""
-        return message_id not in self.lost
-
     def renew_now(self) -> None:
         """One round of renewals, in one short transaction (no outside call in it)."""
-        keep = [i for i in self.ids if i not in self.lost]
-        if not keep:
-            return
-        with self.sessions.begin() as session:
-            for message_id in keep:
-                if not renew(
-                    session, message_id, now=self.clock(), worker=self.worker, lease=self.lease
-                ):
-                    self.lost.add(message_id)
-        self.renewals += 1
+        with self._lock:
+            keep = [i for i in self.ids if i not in self.lost and i not in self._dropped]
+            if not keep:
+                return
+            started = self.clock()
+            with self.sessions.begin() as session:
+                for message_id in keep:
+                    if not renew(
+                        session, message_id, now=self.clock(), worker=self.worker, lease=self.lease
+                    ):
+                        self.lost.add(message_id)
+            self.renewals += 1
+            self._confirmed = started
+
+    def drop(self, message_id: int) -> None:
+        """Stop renewing a row (given back, or failed and rescheduled): once this returns no
+        renewal of it is under way or will come, so it cannot be re-leased behind our back."""
+        with self._lock:
+            self._dropped.add(message_id)
+
+    def holds(self, message_id: int) -> bool:
+        """True while our lease on the row surely runs for another third of `lease`: no
+        renewal found it taken and the last confirmed round is recent (a round that failed,
+        the database away, leaves this False, and the caller renews the row itself or skips
+        it). Asked right before each send: a lost row is never sent by us."""
+        if message_id in self.lost:
+            return False
+        return self.clock() - self._confirmed < self.lease * 2 / 3
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):

@@ -125,6 +125,9 @@ def claim(
     )
     lease_now = _lease_now(session, now)
     free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < lease_now)
+    # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): a worker passes over the rows
+    # another is claiming right now instead of queueing behind its transaction for rows it
+    # would then lose, so several workers claim disjoint batches side by side.
     candidates = session.scalars(
         select(OutboxMessage.id)
         .where(
@@ -137,20 +140,20 @@ def claim(
         )
         .order_by(OutboxMessage.id)
         .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
     ).all()
-    claimed: list[OutboxMessage] = []
-    for message_id in candidates:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), free)
-            .values(claimed_by=worker, claimed_until=_lease_end(lease_now, lease))
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) == 1:
-            message = session.get(OutboxMessage, message_id, populate_existing=True)
-            if message is not None:
-                claimed.append(message)
-    return claimed
+    if not candidates:
+        return []
+    # One conditional UPDATE for the batch: a row someone else claimed meanwhile no longer
+    # matches `free`, so two processes never claim the same row.
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates), OutboxMessage.sent_at.is_(None), free)
+        .values(claimed_by=worker, claimed_until=_lease_end(lease_now, lease))
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
+    return sorted(claimed, key=lambda message: message.id)
 
 
 def renew(

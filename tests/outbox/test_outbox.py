@@ -106,6 +106,37 @@ def test_outbox_lease_keeper_renews_rows_in_flight_and_reports_lost_ones(
     assert keeper.lost == set(ids)
 
 
+def test_outbox_lease_keeper_holds_while_confirmed_and_never_re_leases_a_dropped_row(
+    runtime: Runtime, clock: Clock
+):
+    _enqueue(runtime, clock, "event:1")
+    _enqueue(runtime, clock, "event:2")
+    claimed_at = clock()
+    with runtime.sessions.begin() as session:
+        ids = [
+            m.id for m in outbox.claim(session, now=claimed_at, kinds=["slack.event"], worker="A")
+        ]
+    keeper = outbox.LeaseKeeper(
+        runtime.sessions,
+        ids,
+        worker="A",
+        lease=timedelta(seconds=60),
+        clock=clock,
+        since=claimed_at,
+    )
+    assert keeper.holds(ids[0])  # just claimed: a batch sends without renewing each row
+    clock.advance(seconds=41)  # two thirds of the lease gone and no round confirmed
+    assert not keeper.holds(ids[0])  # the drain renews this row itself before sending
+    keeper.drop(ids[1])  # given back (pacing): the keeper must not lease it again
+    with runtime.sessions.begin() as session:
+        outbox.release(session, ids[1], worker="A")
+    keeper.renew_now()
+    assert keeper.holds(ids[0])
+    with runtime.sessions.begin() as session:
+        taken = outbox.claim(session, now=clock(), kinds=["slack.event"], worker="B")
+    assert [m.id for m in taken] == [ids[1]]  # free at once, not held by a renewal
+
+
 def test_outbox_lease_keeper_thread_renews_until_the_block_ends(runtime: Runtime, clock: Clock):
     import time
 

@@ -15,7 +15,7 @@ from sqlalchemy import or_, update
 
 from bot.db.engine import read_only
 from bot.db.models import KeyValue
-from bot.db.state import get_state
+from bot.db.state import current_version, get_state
 from bot.runtime import Runtime
 from bot.slack import blocks, board
 from bot.slack.api import GONE, error_code, post_message, retry_after
@@ -27,6 +27,12 @@ BOARD_LEASE_KEY = "slack_board_lease"
 BOARD_EVERY = timedelta(seconds=1)
 BOARD_LEASE = timedelta(seconds=30)
 PIN_CHECK_EVERY = timedelta(seconds=60)
+# While the data version has not moved, the board in Slack matched the database at the last
+# read, and no incident's promise comes due meanwhile, a worker skips re-reading every open
+# incident for this long: one small query a second instead of the whole board. Dashboard
+# sections and relative times ("5 min ago"), which the version does not count, are re-read
+# at least this often.
+BOARD_QUIET = timedelta(seconds=5)
 
 
 class BoardSync:
@@ -34,6 +40,23 @@ class BoardSync:
         self.runtime = runtime
         self.client = client
         self.channel = channel
+        # (data version, until when) of the last read that found Slack in sync with it.
+        self._quiet: tuple[int, datetime] | None = None
+
+    def _still_quiet(self, version: int, now: datetime) -> bool:
+        return self._quiet is not None and self._quiet[0] == version and now < self._quiet[1]
+
+    def _in_sync(
+        self, version: int, view: board.BoardView, now: datetime, checked: datetime
+    ) -> None:
+        """Remember that Slack shows `view`: skip reads until the version moves, a promise
+        comes due (the board flags it), the pins are due for a check, or BOARD_QUIET."""
+        until = min(now + BOARD_QUIET, checked + PIN_CHECK_EVERY)
+        for row in view.incidents:
+            for due in (row.next_due, row.first_due):
+                if due is not None and due > now:
+                    until = min(until, due)
+        self._quiet = (version, until)
 
     def _board_state(self) -> dict[str, Any]:
         with read_only(self.runtime.sessions) as session:
@@ -82,7 +105,11 @@ class BoardSync:
             return False
         now = self.runtime.now()
         with read_only(self.runtime.sessions) as session:
+            version = current_version(session)
+            if self._still_quiet(version, now):
+                return False
             view = board.gather(session, self.runtime.settings, now)
+        self._quiet = None
         text, board_blocks = board.render_board(view)
         digest = board.fingerprint(text, board_blocks)
         state = self._board_state()
@@ -90,6 +117,8 @@ class BoardSync:
         checked = state.get("pins_checked")
         pins_due = checked is None or now - datetime.fromisoformat(checked) >= PIN_CHECK_EVERY
         if ts and state.get("hash") == digest and not pins_due and not state.get("unpin"):
+            assert checked is not None
+            self._in_sync(version, view, now, datetime.fromisoformat(checked))
             return False
         if not self._take_board_lease(now):
             return False

@@ -67,7 +67,7 @@ class Poster:
         client: WebClient | None = None,
         *,
         post_interval: float = 1.0,
-        batch: int = 20,
+        batch: int = 50,  # rows per claim: one claim, one lease keeper, marks every 0.2 s
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.runtime = runtime
