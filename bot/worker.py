@@ -41,8 +41,6 @@ JOB_NAMES = {
     "providers": "poll the status pages of [[dependencies]]",
     "deliveries": "deliver subscriber mail and webhooks",
     "retention": "prune rows older than FLARE_RETENTION",
-    "oncall-group": "read the on-call Slack user group",
-    "providers": "poll the providers' status pages",
     "monitoring": "move monitoring episodes on and look for drift",
     "checks": "run the built-in HTTP checks",
 }
