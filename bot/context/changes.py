@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Change
 from bot.errors import InvalidInput
 from bot.text import times
+from bot.text.limits import clip_escaped
 
 WINDOW = timedelta(hours=2)  # the board, and the changes a new incident's thread opens with
 SERVICE_LIMIT = 100
@@ -185,14 +186,7 @@ class Style(Protocol):
 def _shown(style: Style, value: str, limit: int = FIELD_SHOWN) -> str:
     """One field as the style writes data (escaped entirely for Slack), cut to `limit`
     characters without splitting an entity like `&amp;`."""
-    text = style.data(value)
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
+    return clip_escaped(style.data(value), limit)
 
 
 def describe_change(change: Change, style: Style) -> str:

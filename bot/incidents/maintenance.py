@@ -42,6 +42,20 @@ def _times(maintenance: Maintenance) -> dict[str, str]:
     }
 
 
+def queue_post(
+    session: Session, window: Maintenance, status: str, *, key: str, now: datetime
+) -> None:
+    """The window's post in #incidents (`status`: scheduled, in_progress, a change, …),
+    with its times as they are now."""
+    outbox.enqueue(
+        session,
+        key=f"maintenance:{window.id}:{key}",
+        kind=kinds.SLACK_MAINTENANCE,
+        now=now,
+        payload={"maintenance_id": window.id, "status": status, **_times(window)},
+    )
+
+
 def schedule_maintenance(
     session: Session,
     settings: Settings,
@@ -94,13 +108,7 @@ def schedule_maintenance(
     session.add(maintenance)
     session.flush()
     bump_version(session, now)
-    outbox.enqueue(
-        session,
-        key=f"maintenance:{maintenance.id}:scheduled",
-        kind=kinds.SLACK_MAINTENANCE,
-        now=now,
-        payload={"maintenance_id": maintenance.id, "status": "scheduled", **_times(maintenance)},
-    )
+    queue_post(session, maintenance, "scheduled", key="scheduled", now=now)
     # The notice names its own update: delivered late, it still says what it said then.
     notify_subscribers(
         session, now, maintenance_id=maintenance.id, status="scheduled", revision=update_id
@@ -143,17 +151,7 @@ def advance(session: Session, now: datetime) -> list[Maintenance]:
             *maintenance.updates,
             {"id": update_id, "status": target.value, "at": now.isoformat(), "body": body},
         ]
-        outbox.enqueue(
-            session,
-            key=f"maintenance:{maintenance.id}:{target.value}",
-            kind=kinds.SLACK_MAINTENANCE,
-            now=now,
-            payload={
-                "maintenance_id": maintenance.id,
-                "status": target.value,
-                **_times(maintenance),
-            },
-        )
+        queue_post(session, maintenance, target.value, key=target.value, now=now)
         notify_subscribers(
             session, now, maintenance_id=maintenance.id, status=target.value, revision=update_id
         )

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from bot.config import Settings
 from bot.db.models import Maintenance, new_public_id
 from bot.db.state import bump_version
@@ -24,9 +23,8 @@ from bot.errors import InvalidInput, NotFound
 from bot.incidents.access import Actor
 from bot.incidents.events import notify_subscribers
 from bot.incidents.levels import announce, recompute
-from bot.incidents.maintenance import MAX_LEAD, MAX_WINDOW, check_public_text
+from bot.incidents.maintenance import MAX_LEAD, MAX_WINDOW, check_public_text, queue_post
 from bot.incidents.queries import components_by_key
-from bot.outbox import kinds
 from bot.text.limits import UPDATE_LIMIT, clean_text
 from bot.text.status import MaintenanceStatus
 from bot.text.times import full
@@ -76,18 +74,7 @@ def _tell(
     window.updated_at = now
     session.flush()
     bump_version(session, now)
-    outbox.enqueue(
-        session,
-        key=f"maintenance:{window.id}:{update_id}",
-        kind=kinds.SLACK_MAINTENANCE,
-        now=now,
-        payload={
-            "maintenance_id": window.id,
-            "status": change,
-            "starts_at": window.starts_at.isoformat(),
-            "ends_at": window.ends_at.isoformat(),
-        },
-    )
+    queue_post(session, window, change, key=str(update_id), now=now)
     notify_subscribers(
         session, now, maintenance_id=window.id, status=status.value, revision=update_id
     )

@@ -16,7 +16,8 @@ from bot.db.engine import read_only
 from bot.db.models import Incident
 from bot.runtime import Runtime
 from bot.slack.board import SECTIONS, BoardSection
-from bot.slack.style import clip_escaped, date_token, escape
+from bot.slack.style import date_token, escape
+from bot.text.limits import clip_escaped
 
 log = logging.getLogger("flare.slack.dashboard")
 BOARD_CHANGES = 10  # the newest shown on the board; the rest counted

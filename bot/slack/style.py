@@ -18,17 +18,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def clip_escaped(text: str, limit: int) -> str:
-    """Escaped text cut to `limit` characters with `…`, never inside an entity (`&amp;`)."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
-
-
 def escape_keep_mentions(text: str) -> str:
     out: list[str] = []
     last = 0

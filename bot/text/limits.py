@@ -22,3 +22,14 @@ def clean_text(text: str | None, *, what: str, limit: int) -> str:
             f"The {what} is {len(value):,} characters; the limit is {limit:,}. Shorten it."
         )
     return value
+
+
+def clip_escaped(text: str, limit: int) -> str:
+    """Escaped text cut to `limit` characters with `…`, never inside an entity (`&amp;`)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
