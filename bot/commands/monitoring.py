@@ -10,4 +10,4 @@ from bot.text.grammar import Command
 @handles("signals")
 def signals(ctx: Context, command: Command) -> Reply:
     rep = monitoring.report(ctx.session, ctx.settings, ctx.now)
-    return Reply(monitoring.signals_text(rep, ctx.style.time, ctx.style.text))
+    return Reply(monitoring.signals_text(rep, ctx.style.time, ctx.style.data))
