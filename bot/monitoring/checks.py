@@ -136,6 +136,7 @@ def _move_signal(
             session.add(signal)
         signal.component_key, signal.level = check.component, check.level
         signal.firing, signal.since, signal.ended_at, signal.updated_at = True, now, None, now
+        signal.seen_at = now  # the worker's clock: the tick's own
         signal.summary = (detail.error or "failing")[:500]
         return True
     if passing and signal is not None and signal.firing:
