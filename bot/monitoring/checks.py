@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -68,21 +68,20 @@ def claim_due(session: Session, settings: Settings, now: datetime) -> list[Claim
 
 
 def probe(check: CheckConfig, client: httpx.Client) -> Outcome:
-    """Run one check (outside any transaction)."""
+    """Run one check (outside any transaction). `timeout` bounds the whole check, not each
+    read: a body that trickles in is cut off at the deadline (checked between reads, so a
+    probe lasts at most about twice `timeout`). At most BODY_LIMIT bytes are read, searched
+    for `contains` as they arrive (linear, whatever the chunk sizes)."""
     started = time.monotonic()
+    seconds = check.timeout.total_seconds()
+    deadline = started + seconds
     try:
-        with client.stream(
-            "GET", check.url, timeout=check.timeout.total_seconds(), follow_redirects=True
-        ) as response:
+        with client.stream("GET", check.url, timeout=seconds, follow_redirects=True) as response:
             status = response.status_code
-            found = check.contains is None
-            if check.contains is not None:
-                body = b""
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if check.contains.encode() in body or len(body) > BODY_LIMIT:
-                        break
-                found = check.contains.encode() in body
+            found = check.contains is None or _search(response, check.contains.encode(), deadline)
+    except _Deadline:
+        millis = int((time.monotonic() - started) * 1000)
+        return Outcome(False, None, f"timed out after {seconds:g} s", millis)
     except httpx.HTTPError as error:
         millis = int((time.monotonic() - started) * 1000)
         return Outcome(False, None, f"{type(error).__name__}: {error}"[:300], millis)
@@ -92,6 +91,28 @@ def probe(check: CheckConfig, client: httpx.Client) -> Outcome:
     if not found:
         return Outcome(False, status, f"body lacks {check.contains!r}"[:300], millis)
     return Outcome(True, status, None, millis)
+
+
+class _Deadline(Exception):
+    pass
+
+
+def _search(response: httpx.Response, needle: bytes, deadline: float) -> bool:
+    """Whether `needle` is in the first BODY_LIMIT bytes; only the last len(needle) - 1
+    bytes are kept between chunks (a match may straddle two)."""
+    tail = b""
+    read = 0
+    for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise _Deadline
+        window = tail + chunk[: BODY_LIMIT - read]
+        if needle in window:
+            return True
+        read += len(chunk)
+        if read >= BODY_LIMIT:
+            return False
+        tail = window[-(len(needle) - 1) :] if len(needle) > 1 else b""
+    return False
 
 
 def record(
@@ -162,17 +183,34 @@ def run_due(
     http = client or httpx.Client(headers={"User-Agent": "Flare-check/1"})
     try:
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(claims))) as pool:
-            outcomes = list(pool.map(lambda c: probe(c.check, http), claims))
+            running = {pool.submit(probe, c.check, http): c for c in claims}
+            # Each outcome is recorded as soon as it is known: a slow target never holds
+            # back the others' results (nor their signals).
+            for done in as_completed(running):
+                try:
+                    outcome = done.result()
+                except Exception as error:  # a bug in one probe is that check's failure
+                    log.exception("check %s failed to run", running[done].check.name)
+                    outcome = Outcome(False, None, f"{type(error).__name__}"[:300], 0)
+                _record_one(sessions, settings, running[done], outcome, now_of())
     finally:
         if own:
             http.close()
-    for claim, outcome in zip(claims, outcomes, strict=True):
-        try:
-            with sessions.begin() as session:
-                record(session, settings, claim, outcome, now_of())
-        except Exception:  # one check's bookkeeping never blocks the others
-            log.exception("check %s not recorded", claim.check.name)
     return len(claims)
+
+
+def _record_one(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    claim: Claim,
+    outcome: Outcome,
+    now: datetime,
+) -> None:
+    try:
+        with sessions.begin() as session:
+            record(session, settings, claim, outcome, now)
+    except Exception:  # one check's bookkeeping never blocks the others
+        log.exception("check %s not recorded", claim.check.name)
 
 
 def prune_results(session: Session, *, before: datetime, limit: int) -> int:
