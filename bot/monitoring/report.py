@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import CheckConfig, Settings
@@ -83,19 +83,16 @@ def _check_row(check: CheckConfig, last: CheckResult | None, now: datetime) -> C
 
 
 def stale_checks(session: Session, settings: Settings, now: datetime) -> list[str]:
-    """Checks with no result for 3 intervals (for /healthz)."""
-    if not settings.checks:
-        return []
-    latest: dict[str, datetime | None] = dict(
-        session.execute(
-            select(CheckResult.check_name, func.max(CheckResult.finished_at)).group_by(
-                CheckResult.check_name
-            )
-        ).all()
-    )
+    """Checks with no result for 3 intervals. One indexed look-up per configured check (the
+    last finished slot), never a scan of the results: /healthz asks on every probe."""
     stale = []
     for check in settings.checks:
-        last = latest.get(check.name)
+        last = session.scalar(
+            select(CheckResult.finished_at)
+            .where(CheckResult.check_name == check.name, CheckResult.finished_at.is_not(None))
+            .order_by(CheckResult.slot.desc())
+            .limit(1)
+        )
         if last is None or now - last > check.interval * QUIET_INTERVALS:
             stale.append(check.name)
     return stale
