@@ -8,6 +8,7 @@ never its modules (`make lint` checks it).
 from bot.monitoring.checks import prune_results as prune_check_results
 from bot.monitoring.checks import run_due as run_checks
 from bot.monitoring.episodes import evaluate, open_episodes, touch_triage
+from bot.monitoring.expiry import clear as clear_signal
 from bot.monitoring.report import (
     Report,
     SignalRow,
@@ -34,6 +35,7 @@ __all__ = [
     "Report",
     "SignalRow",
     "checks_text",
+    "clear_signal",
     "TriageView",
     "dismiss",
     "evaluate",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from bot.config import CheckConfig, Settings
 from bot.db.models import CheckResult, Signal
@@ -29,6 +29,7 @@ class SignalRow:
     since: datetime
     ended_at: datetime | None
     source: str
+    id: int | None = None  # what `signals clear <id>` takes
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ class Report:
 
 
 def _row(s: Signal) -> SignalRow:
-    return SignalRow(s.component_key, s.name, s.level, s.firing, s.since, s.ended_at, s.source)
+    return SignalRow(
+        s.component_key, s.name, s.level, s.firing, s.since, s.ended_at, s.source, s.id
+    )
 
 
 def check_rows(session: Session, settings: Settings, now: datetime) -> list[CheckRow]:
@@ -102,6 +105,7 @@ def report(session: Session, settings: Settings, now: datetime) -> Report:
     signals = list(
         session.scalars(
             select(Signal)
+            .options(defer(Signal.labels))  # up to 8 KiB each, never shown here
             .where(or_(Signal.firing.is_(True), Signal.ended_at >= now - RECENT))
             .order_by(Signal.firing.desc(), Signal.since, Signal.id)
             .limit(MAX_ROWS * 4)
@@ -121,7 +125,8 @@ Text = Callable[[str], str]
 def signal_line(row: SignalRow, time: Format, text: Text) -> str:
     where = row.component or "unmapped"
     state = f"since {time(row.since)}" if row.firing else f"ended {time(row.ended_at or row.since)}"
-    return f"{where}: {text(row.name)} ({LEVEL_LABELS[row.level]}, {row.source}) {state}"
+    ref = f"#{row.id} " if row.id is not None else ""
+    return f"{ref}{where}: {text(row.name)} ({LEVEL_LABELS[row.level]}, {row.source}) {state}"
 
 
 def signals_text(rep: Report, time: Format, text: Text) -> str:

@@ -49,7 +49,7 @@ def test_incident_signals_lists_firing_and_recent(mon: Monitored):
     reply = mon.slack.command("signals")["text"]
     assert "Firing (1):" in reply and "api: HighErrorRate (Degraded performance" in reply
     assert "Recent, ended in the last 2 h (1):" in reply and "api: Old" in reply
-    assert "takes no arguments" in mon.slack.command("signals now")["text"]
+    assert "Give `signals` alone" in mon.slack.command("signals now")["text"]
 
 
 def _config(tmp_path: Path) -> Path:
