@@ -24,6 +24,7 @@ from bot.config import CheckConfig, Settings
 from bot.db.models import CheckResult, Signal
 from bot.db.upsert import insert_ignore
 from bot.monitoring.episodes import evaluate
+from bot.monitoring.signals import clean
 
 log = logging.getLogger("flare.checks")
 BODY_LIMIT = 1024 * 1024  # read at most this much of a body looking for `contains`
@@ -123,7 +124,8 @@ def record(
     if row is None:
         return  # pruned meanwhile
     row.finished_at, row.ok = now, outcome.ok
-    row.status_code, row.error, row.millis = outcome.status_code, outcome.error, outcome.millis
+    error = clean(outcome.error, 300) if outcome.error else None  # the target's words too
+    row.status_code, row.error, row.millis = outcome.status_code, error, outcome.millis
     session.flush()
     check = claim.check
     recent = list(
@@ -158,7 +160,7 @@ def _move_signal(
         signal.component_key, signal.level = check.component, check.level
         signal.firing, signal.since, signal.ended_at, signal.updated_at = True, now, None, now
         signal.seen_at = now  # the worker's clock: the tick's own
-        signal.summary = (detail.error or "failing")[:500]
+        signal.summary = clean(detail.error or "failing", 500)
         return True
     if passing and signal is not None and signal.firing:
         signal.firing, signal.ended_at, signal.updated_at = False, now, now
