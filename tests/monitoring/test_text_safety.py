@@ -1,6 +1,8 @@
 """Monitor-sent text never mentions anybody or links anywhere in Slack, and times say UTC
 once."""
 
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -11,6 +13,8 @@ from bot.monitoring.triage import SignalLine, TriageView
 from bot.slack.style import SlackStyle
 from bot.slack.triage import triage_message
 from bot.text.status import ComponentStatus
+from tests.monitoring.harness import Monitored, fake, mon, slack  # noqa: F401
+from tests.monitoring.support import alert, payload
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 EVIL = "<@U0CEO> <!channel> <#C0SECRET|general>"
@@ -63,3 +67,16 @@ def test_signals_text_escapes_in_slack() -> None:
     out = signals_text(Report([row], [], []), SlackStyle().time, SlackStyle().data)
     assert "<@U0CEO>" not in out and "<!channel>" not in out
     assert EVIL in signals_text(Report([row], [], []), PlainStyle().time, PlainStyle().data)
+
+
+def test_incident_signals_and_the_board_never_mention(mon: Monitored) -> None:
+    body = payload(alert(EVIL, fingerprint="e1", component="api", severity="page"))
+    body["alerts"][0]["annotations"]["summary"] = EVIL
+    mon.send(body)
+    mon.tick(minutes=3)
+    reply = mon.slack.command("signals")["text"]
+    board = mon.slack.board_text()
+    triage = [repr(m.blocks) + m.text for m in mon.triage()]
+    assert triage and "&lt;@U0CEO&gt;" in reply and "&lt;@U0CEO&gt;" in board
+    for out in (reply, board, *triage):
+        assert "<@U0CEO>" not in out and "<!channel>" not in out and "<#C0SECRET" not in out
