@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -88,3 +88,13 @@ def clear(session: Session, signal_id: int, now: datetime) -> Signal:
         raise InvalidInput(f"Signal #{signal_id} ({signal.name}) is not firing.")
     _end(signal, now, set())
     return signal
+
+
+def prune_signals(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete signals that ended before `before` (FLARE_RETENTION), at most `limit`."""
+    ids = session.scalars(
+        select(Signal.id).where(Signal.firing.is_(False), Signal.ended_at < before).limit(limit)
+    ).all()
+    if ids:
+        session.execute(delete(Signal).where(Signal.id.in_(ids)))
+    return len(ids)

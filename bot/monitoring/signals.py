@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -388,13 +388,3 @@ def firing_signals(session: Session, keys: Iterable[str] | None = None) -> list[
     if keys is not None:
         query = query.where(Signal.component_key.in_(list(keys)))
     return list(session.scalars(query))
-
-
-def prune_signals(session: Session, *, before: datetime, limit: int) -> int:
-    """Delete signals that ended before `before` (FLARE_RETENTION), at most `limit`."""
-    ids = session.scalars(
-        select(Signal.id).where(Signal.firing.is_(False), Signal.ended_at < before).limit(limit)
-    ).all()
-    if ids:
-        session.execute(delete(Signal).where(Signal.id.in_(ids)))
-    return len(ids)
