@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.db.models import Component, ComponentGroup
+from bot.db.models import Component, ComponentGroup, Episode
 from bot.db.state import bump_version
 from bot.errors import InvalidInput, NotFound
 from bot.incidents.access import FLARE_ACTOR, Actor
@@ -57,9 +57,19 @@ def sync_components(session: Session, settings: Settings, now: datetime) -> None
         component.only_show_if_degraded = config.only_show_if_degraded
         component.hidden = False
     configured = settings.component_keys()
+    removed = []
     for key, component in existing.items():
         if key not in configured:
             component.hidden = True
+            removed.append(component.id)
+    if removed:
+        # Monitoring's episodes of a removed component end and hold nothing: were the
+        # component configured again, it starts from what its signals say then.
+        session.execute(
+            update(Episode)
+            .where(Episode.component_id.in_(removed), Episode.ended_at.is_(None))
+            .values(ended_at=now, holding=None)
+        )
     session.flush()
     bump_version(session, now)
     # Every start checks the page against the rule (after an upgrade, a restore, a crash).

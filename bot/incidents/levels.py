@@ -1,9 +1,9 @@
 """Component levels: what the public page says about each component, and why.
 
 The one rule: a component's public level is the worst of every source that holds it now:
-each open public incident's level for it, an active maintenance window (under
-maintenance), a level set by hand (`/incident component`, until set back to operational)
-and, where its automation policy is `auto` and no incident or maintenance covers it, its
+each open public incident's level for it, an active maintenance window (under maintenance),
+a level set by hand (`/incident component`, until set back to operational) and, where its
+automation policy is `auto` and no incident or maintenance holds a public level for it, its
 monitoring signal. `recompute` applies the rule after every change of any source; nothing
 writes a public level directly, so one incident resolving, one window ending or one signal
 recovering never lowers a level that another source still holds. Every change of a public
@@ -98,9 +98,11 @@ def holds(session: Session, components: Sequence[Component]) -> dict[str, list[H
     for component in components:
         if component.manual_status not in (None, ComponentStatus.OPERATIONAL):
             held[component.id].append(Hold("manual", component.manual_status, "set by hand"))
-    # Monitoring under `auto` holds only where no human is in charge: no open incident (of
-    # any kind, at any level) and no maintenance in progress covers the component.
-    covered = covered_components(session, ids)
+    # Monitoring under `auto` holds only where people hold a public level: an open public
+    # incident listing the component at a level, or a maintenance in progress. An
+    # internal-only incident, or one listing it at operational, does not silence it (the
+    # page would say operational while the monitors say otherwise).
+    covered = {cid for cid, hs in held.items() if any(h.source != "manual" for h in hs)}
     for component_id, holding in session.execute(
         select(Episode.component_id, Episode.holding).where(
             Episode.component_id.in_(ids), Episode.ended_at.is_(None), Episode.holding.is_not(None)

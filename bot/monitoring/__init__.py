@@ -8,6 +8,8 @@ never its modules (`make lint` checks it).
 from bot.monitoring.checks import prune_results as prune_check_results
 from bot.monitoring.checks import run_due as run_checks
 from bot.monitoring.episodes import evaluate, open_episodes, touch_triage
+from bot.monitoring.expiry import clear as clear_signal
+from bot.monitoring.expiry import prune_signals
 from bot.monitoring.report import (
     Report,
     SignalRow,
@@ -23,7 +25,6 @@ from bot.monitoring.signals import (
     firing_signals,
     ingest,
     parse_payload,
-    prune_signals,
 )
 from bot.monitoring.sweeps import sweep
 from bot.monitoring.triage import TriageView, dismiss, mark, save_message, triage_view
@@ -34,6 +35,7 @@ __all__ = [
     "Report",
     "SignalRow",
     "checks_text",
+    "clear_signal",
     "TriageView",
     "dismiss",
     "evaluate",

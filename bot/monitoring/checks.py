@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +24,7 @@ from bot.config import CheckConfig, Settings
 from bot.db.models import CheckResult, Signal
 from bot.db.upsert import insert_ignore
 from bot.monitoring.episodes import evaluate
+from bot.monitoring.signals import clean
 
 log = logging.getLogger("flare.checks")
 BODY_LIMIT = 1024 * 1024  # read at most this much of a body looking for `contains`
@@ -68,21 +69,20 @@ def claim_due(session: Session, settings: Settings, now: datetime) -> list[Claim
 
 
 def probe(check: CheckConfig, client: httpx.Client) -> Outcome:
-    """Run one check (outside any transaction)."""
+    """Run one check (outside any transaction). `timeout` bounds the whole check, not each
+    read: a body that trickles in is cut off at the deadline (checked between reads, so a
+    probe lasts at most about twice `timeout`). At most BODY_LIMIT bytes are read, searched
+    for `contains` as they arrive (linear, whatever the chunk sizes)."""
     started = time.monotonic()
+    seconds = check.timeout.total_seconds()
+    deadline = started + seconds
     try:
-        with client.stream(
-            "GET", check.url, timeout=check.timeout.total_seconds(), follow_redirects=True
-        ) as response:
+        with client.stream("GET", check.url, timeout=seconds, follow_redirects=True) as response:
             status = response.status_code
-            found = check.contains is None
-            if check.contains is not None:
-                body = b""
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if check.contains.encode() in body or len(body) > BODY_LIMIT:
-                        break
-                found = check.contains.encode() in body
+            found = check.contains is None or _search(response, check.contains.encode(), deadline)
+    except _Deadline:
+        millis = int((time.monotonic() - started) * 1000)
+        return Outcome(False, None, f"timed out after {seconds:g} s", millis)
     except httpx.HTTPError as error:
         millis = int((time.monotonic() - started) * 1000)
         return Outcome(False, None, f"{type(error).__name__}: {error}"[:300], millis)
@@ -94,6 +94,28 @@ def probe(check: CheckConfig, client: httpx.Client) -> Outcome:
     return Outcome(True, status, None, millis)
 
 
+class _Deadline(Exception):
+    pass
+
+
+def _search(response: httpx.Response, needle: bytes, deadline: float) -> bool:
+    """Whether `needle` is in the first BODY_LIMIT bytes; only the last len(needle) - 1
+    bytes are kept between chunks (a match may straddle two)."""
+    tail = b""
+    read = 0
+    for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise _Deadline
+        window = tail + chunk[: BODY_LIMIT - read]
+        if needle in window:
+            return True
+        read += len(chunk)
+        if read >= BODY_LIMIT:
+            return False
+        tail = window[-(len(needle) - 1) :] if len(needle) > 1 else b""
+    return False
+
+
 def record(
     session: Session, settings: Settings, claim: Claim, outcome: Outcome, now: datetime
 ) -> None:
@@ -102,7 +124,8 @@ def record(
     if row is None:
         return  # pruned meanwhile
     row.finished_at, row.ok = now, outcome.ok
-    row.status_code, row.error, row.millis = outcome.status_code, outcome.error, outcome.millis
+    error = clean(outcome.error, 300) if outcome.error else None  # the target's words too
+    row.status_code, row.error, row.millis = outcome.status_code, error, outcome.millis
     session.flush()
     check = claim.check
     recent = list(
@@ -136,7 +159,8 @@ def _move_signal(
             session.add(signal)
         signal.component_key, signal.level = check.component, check.level
         signal.firing, signal.since, signal.ended_at, signal.updated_at = True, now, None, now
-        signal.summary = (detail.error or "failing")[:500]
+        signal.seen_at = now  # the worker's clock: the tick's own
+        signal.summary = clean(detail.error or "failing", 500)
         return True
     if passing and signal is not None and signal.firing:
         signal.firing, signal.ended_at, signal.updated_at = False, now, now
@@ -161,17 +185,34 @@ def run_due(
     http = client or httpx.Client(headers={"User-Agent": "Flare-check/1"})
     try:
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(claims))) as pool:
-            outcomes = list(pool.map(lambda c: probe(c.check, http), claims))
+            running = {pool.submit(probe, c.check, http): c for c in claims}
+            # Each outcome is recorded as soon as it is known: a slow target never holds
+            # back the others' results (nor their signals).
+            for done in as_completed(running):
+                try:
+                    outcome = done.result()
+                except Exception as error:  # a bug in one probe is that check's failure
+                    log.exception("check %s failed to run", running[done].check.name)
+                    outcome = Outcome(False, None, f"{type(error).__name__}"[:300], 0)
+                _record_one(sessions, settings, running[done], outcome, now_of())
     finally:
         if own:
             http.close()
-    for claim, outcome in zip(claims, outcomes, strict=True):
-        try:
-            with sessions.begin() as session:
-                record(session, settings, claim, outcome, now_of())
-        except Exception:  # one check's bookkeeping never blocks the others
-            log.exception("check %s not recorded", claim.check.name)
     return len(claims)
+
+
+def _record_one(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    claim: Claim,
+    outcome: Outcome,
+    now: datetime,
+) -> None:
+    try:
+        with sessions.begin() as session:
+            record(session, settings, claim, outcome, now)
+    except Exception:  # one check's bookkeeping never blocks the others
+        log.exception("check %s not recorded", claim.check.name)
 
 
 def prune_results(session: Session, *, before: datetime, limit: int) -> int:

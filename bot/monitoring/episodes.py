@@ -47,6 +47,7 @@ SIGNAL_FIELDS = (
     Signal.ended_at,
     Signal.summary,
     Signal.id,
+    Signal.seen_at,
 )
 
 
@@ -151,7 +152,13 @@ def _step(
             return episode
     signals = episode_signals(session, component.key, episode.started_at if episode else None)
     firing = [s for s in signals if s.firing]
-    confirmed = [s for s in firing if now - s.since >= settings.signal_confirm]
+    # Measured from when the worker first saw it (bot.monitoring.expiry): one clock.
+    confirmed = [
+        s
+        for s in firing
+        if not settings.signal_confirm
+        or (s.seen_at is not None and now - s.seen_at >= settings.signal_confirm)
+    ]
     if episode is None:
         if not confirmed:
             return None

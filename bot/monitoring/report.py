@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, defer
 
 from bot.config import CheckConfig, Settings
 from bot.db.models import CheckResult, Signal
@@ -29,6 +29,7 @@ class SignalRow:
     since: datetime
     ended_at: datetime | None
     source: str
+    id: int | None = None  # what `signals clear <id>` takes
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ class Report:
 
 
 def _row(s: Signal) -> SignalRow:
-    return SignalRow(s.component_key, s.name, s.level, s.firing, s.since, s.ended_at, s.source)
+    return SignalRow(
+        s.component_key, s.name, s.level, s.firing, s.since, s.ended_at, s.source, s.id
+    )
 
 
 def check_rows(session: Session, settings: Settings, now: datetime) -> list[CheckRow]:
@@ -83,19 +86,16 @@ def _check_row(check: CheckConfig, last: CheckResult | None, now: datetime) -> C
 
 
 def stale_checks(session: Session, settings: Settings, now: datetime) -> list[str]:
-    """Checks with no result for 3 intervals (for /healthz)."""
-    if not settings.checks:
-        return []
-    latest: dict[str, datetime | None] = dict(
-        session.execute(
-            select(CheckResult.check_name, func.max(CheckResult.finished_at)).group_by(
-                CheckResult.check_name
-            )
-        ).all()
-    )
+    """Checks with no result for 3 intervals. One indexed look-up per configured check (the
+    last finished slot), never a scan of the results: /healthz asks on every probe."""
     stale = []
     for check in settings.checks:
-        last = latest.get(check.name)
+        last = session.scalar(
+            select(CheckResult.finished_at)
+            .where(CheckResult.check_name == check.name, CheckResult.finished_at.is_not(None))
+            .order_by(CheckResult.slot.desc())
+            .limit(1)
+        )
         if last is None or now - last > check.interval * QUIET_INTERVALS:
             stale.append(check.name)
     return stale
@@ -105,6 +105,7 @@ def report(session: Session, settings: Settings, now: datetime) -> Report:
     signals = list(
         session.scalars(
             select(Signal)
+            .options(defer(Signal.labels))  # up to 8 KiB each, never shown here
             .where(or_(Signal.firing.is_(True), Signal.ended_at >= now - RECENT))
             .order_by(Signal.firing.desc(), Signal.since, Signal.id)
             .limit(MAX_ROWS * 4)
@@ -124,7 +125,8 @@ Text = Callable[[str], str]
 def signal_line(row: SignalRow, time: Format, text: Text) -> str:
     where = row.component or "unmapped"
     state = f"since {time(row.since)}" if row.firing else f"ended {time(row.ended_at or row.since)}"
-    return f"{where}: {text(row.name)} ({LEVEL_LABELS[row.level]}, {row.source}) {state}"
+    ref = f"#{row.id} " if row.id is not None else ""
+    return f"{ref}{where}: {text(row.name)} ({LEVEL_LABELS[row.level]}, {row.source}) {state}"
 
 
 def signals_text(rep: Report, time: Format, text: Text) -> str:

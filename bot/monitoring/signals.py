@@ -12,10 +12,10 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,11 @@ from bot.errors import InvalidInput
 from bot.text.status import ComponentStatus
 
 VERSIONS = {"4": "alertmanager", "1": "grafana"}
+# A firing alert no payload repeated for this long has stopped (its resolve was lost, or its
+# rule was deleted): Alertmanager re-sends every firing alert each `repeat_interval` (4 h by
+# default), so this is three missed repeats. README "Monitoring" says so.
+ALERT_SILENCE = timedelta(hours=12)
+HEARD_EVERY = timedelta(hours=1)  # how often a repeated payload refreshes `heard_at`
 MAX_ALERTS = 5000  # a 1 MiB body cannot hold many more; bounded anyway
 LEVEL_WORDS = {
     "operational": None,
@@ -45,7 +50,7 @@ SEVERITY_LEVELS = {
 
 @dataclass(frozen=True)
 class Alert:
-    key: str  # "alert:<fingerprint>" (or a hash of the sorted labels)
+    key: str  # the fingerprint (or a hash of the sorted labels); see signal_key
     name: str
     firing: bool
     labels: dict[str, str]
@@ -63,12 +68,34 @@ class Batch:
     truncated: int
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+MAX_LABELS = 64  # labels kept of one alert (Alertmanager's are a handful)
+MAX_ALERT_BYTES = 8 * 1024  # label keys and values kept of one alert, in characters
+
+
+def clean(value: object, limit: int) -> str:
+    """A machine-sent string made safe to store: control characters (NUL, which PostgreSQL
+    refuses, newlines, escapes) become spaces; at most `limit` characters."""
+    return _CONTROL.sub(" ", str(value)[:limit])
+
+
 def _strings(value: object, what: str) -> dict[str, str]:
+    """A label or annotation object as strings, bounded: at most MAX_LABELS entries and
+    MAX_ALERT_BYTES characters in all; what lies beyond is dropped, not refused (one noisy
+    alert does not cost its group)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise InvalidInput(f"{what} must be an object")
-    return {str(k)[:200]: str(v)[:500] for k, v in value.items()}
+    kept: dict[str, str] = {}
+    size = 0
+    for k, v in value.items():
+        key, text = clean(k, 200), clean(v, 500)
+        size += len(key) + len(text)
+        if len(kept) >= MAX_LABELS or size > MAX_ALERT_BYTES:
+            break
+        kept[key] = text
+    return kept
 
 
 def parse_payload(data: Mapping[str, Any]) -> Batch:
@@ -93,21 +120,26 @@ def parse_payload(data: Mapping[str, Any]) -> Batch:
         if status not in ("firing", "resolved"):
             raise InvalidInput(f'alerts[{n}].status must be "firing" or "resolved"')
         labels = _strings(item.get("labels"), f"alerts[{n}].labels")
-        annotations = _strings(item.get("annotations"), f"alerts[{n}].annotations")
+        annotations = item.get("annotations") or {}
+        if not isinstance(annotations, dict):
+            raise InvalidInput(f"alerts[{n}].annotations must be an object")
         fingerprint = item.get("fingerprint")
-        if not isinstance(fingerprint, str) or not fingerprint.strip():
+        if isinstance(fingerprint, str):
+            fingerprint = clean(fingerprint, 100).strip()
+        if not isinstance(fingerprint, str) or not fingerprint:
             fingerprint = hashlib.sha256(json.dumps(sorted(labels.items())).encode()).hexdigest()[
                 :16
             ]
-        key = f"alert:{fingerprint.strip()[:120]}"
+        key = fingerprint
         summary = annotations.get("summary") or annotations.get("description")
+        summary = clean(summary, 500) if summary else None
         # The last word on one alert in a payload wins (a group lists each alert once).
         alerts[key] = Alert(
             key=key,
             name=labels.get("alertname") or "alert",
             firing=status == "firing",
             labels=labels,
-            summary=summary[:500] if summary else None,
+            summary=summary,
             ends_at=_time(item.get("endsAt")),
         )
     return Batch(VERSIONS[version], tuple(alerts.values()), truncated)
@@ -151,6 +183,10 @@ def level_for(labels: Mapping[str, str]) -> ComponentStatus:
     return SEVERITY_LEVELS.get(severity, ComponentStatus.DEGRADED_PERFORMANCE)
 
 
+def signal_key(source: str, component: str | None, fingerprint: str) -> str:
+    return f"alert:{source}:{component or '-'}:{fingerprint}"[:200]
+
+
 @dataclass
 class Ingested:
     firing: int = 0
@@ -177,9 +213,19 @@ def ingest(
     An alert that says what its row says already changes nothing (idempotent). Keys are
     handled in sorted order, so concurrent payloads lock shared rows in the same order."""
     result = Ingested(components=set())
-    # A firing alert whose endsAt has passed has stopped (Alertmanager's own rule).
+    # A firing alert whose endsAt has passed has stopped (Alertmanager's own rule). Each
+    # alert's row is keyed by its source, component and fingerprint: two monitors (or two
+    # components) sharing a fingerprint never overwrite each other.
     alerts = sorted(
-        (replace(a, firing=a.firing_at(now)) for a in batch.alerts), key=lambda a: a.key
+        (
+            replace(
+                a,
+                firing=a.firing_at(now),
+                key=signal_key(batch.source, component_for(settings, a.labels), a.key),
+            )
+            for a in batch.alerts
+        ),
+        key=lambda a: a.key,
     )
     for start in range(0, len(alerts), chunk):
         _ingest_chunk(session, settings, batch.source, alerts[start : start + chunk], now, result)
@@ -222,6 +268,9 @@ def _ingest_chunk(
             "since": now,
             "ended_at": None,
             "updated_at": now,
+            "ends_at": a.ends_at,
+            "heard_at": now,
+            "seen_at": None,
         }
         for a in alerts
         if a.firing and a.key not in known
@@ -236,7 +285,7 @@ def _ingest_chunk(
         a.key
         for a in alerts
         if a.key not in inserted
-        and (a.key not in known or _differs(known[a.key], a, mapped[a.key]))
+        and (a.key not in known or _differs(known[a.key], a, mapped[a.key], now))
         and (a.firing or a.key in known)
     ]
     if not rest:
@@ -268,12 +317,16 @@ _COMPARED = (
     Signal.name,
     Signal.summary,
     Signal.labels,
+    Signal.ends_at,
+    Signal.heard_at,
 )
 
 
-def _differs(row: Any, alert: Alert, component: str | None) -> bool:
+def _differs(row: Any, alert: Alert, component: str | None, now: datetime) -> bool:
     return (
         row.firing != alert.firing
+        or (alert.firing and row.ends_at != alert.ends_at)
+        or (alert.firing and (row.heard_at is None or now - row.heard_at >= HEARD_EVERY))
         or row.component_key != component
         or row.level != level_for(alert.labels)
         or row.name != alert.name[:200]
@@ -304,11 +357,15 @@ def _apply(row: Signal, alert: Alert, component: str | None, now: datetime) -> b
     level = level_for(alert.labels)
     touched = False
     if alert.firing and not row.firing:
-        row.firing, row.since, row.ended_at = True, now, None
+        row.firing, row.since, row.ended_at, row.seen_at = True, now, None, None
         touched = True
     elif not alert.firing and row.firing:
-        row.firing, row.ended_at = False, now
+        row.firing, row.ended_at, row.ends_at = False, now, None
         touched = True
+    if alert.firing:
+        row.heard_at = now  # heard again: not a change anybody sees
+        if row.ends_at != alert.ends_at:
+            row.ends_at = alert.ends_at
     values = {
         "component_key": component,
         "level": level,
@@ -331,13 +388,3 @@ def firing_signals(session: Session, keys: Iterable[str] | None = None) -> list[
     if keys is not None:
         query = query.where(Signal.component_key.in_(list(keys)))
     return list(session.scalars(query))
-
-
-def prune_signals(session: Session, *, before: datetime, limit: int) -> int:
-    """Delete signals that ended before `before` (FLARE_RETENTION), at most `limit`."""
-    ids = session.scalars(
-        select(Signal.id).where(Signal.firing.is_(False), Signal.ended_at < before).limit(limit)
-    ).all()
-    if ids:
-        session.execute(delete(Signal).where(Signal.id.in_(ids)))
-    return len(ids)

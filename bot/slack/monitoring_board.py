@@ -27,13 +27,13 @@ def monitoring_section(session: Session, settings: Settings, now: datetime) -> B
     for row in rep.firing[:MAX_LINES]:
         where = names.get(row.component or "", "unmapped") if row.component else "unmapped"
         lines.append(
-            f":rotating_light: *{STYLE.text(where)}*: {STYLE.text(row.name)} "
+            f":rotating_light: *{STYLE.data(where)}*: {STYLE.data(row.name)} "
             f"({LEVEL_LABELS[row.level]}) since {ago(row.since)}"
         )
     if len(rep.firing) > MAX_LINES:
         lines.append(f"…and {len(rep.firing) - MAX_LINES} more firing (`/incident signals`)")
     for check in rep.stale:
-        lines.append(f":zzz: {STYLE.text(check.name)}: gone quiet ({check.detail})")
+        lines.append(f":zzz: {STYLE.data(check.name)}: gone quiet ({check.detail})")
     return BoardSection("Monitoring", tuple(lines))
 
 

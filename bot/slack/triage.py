@@ -32,7 +32,7 @@ MAX_LINES = 10
 
 def triage_message(view: TriageView) -> tuple[str, list[Block]]:
     """What the episode's one message says now, with its buttons while it is open."""
-    name = STYLE.text(view.component_name)
+    name = STYLE.data(view.component_name)
     firing = [s for s in view.signals if s.firing]
     page = LEVEL_LABELS[view.page_level]
     if view.ended_at is not None:
@@ -41,23 +41,23 @@ def triage_message(view: TriageView) -> tuple[str, list[Block]]:
             if view.published == 0
             else f"the page changed {view.published}× and says {page}"
         )
-        head = f":white_check_mark: *{name}* recovered at {hhmm(view.ended_at)} UTC; {outcome}."
+        head = f":white_check_mark: *{name}* recovered at {hhmm(view.ended_at)}; {outcome}."
     else:
         head = (
             f":rotating_light: *{name}*: monitoring says *{LEVEL_LABELS[view.level]}* since "
             f"{date_token(view.started_at)} ({len(firing)} firing). The page says *{page}*."
         )
         if view.quiet_since is not None:
-            head += f" Quiet since {hhmm(view.quiet_since)} UTC."
+            head += f" Quiet since {hhmm(view.quiet_since)}."
         if view.covered_by:
-            head += f" {STYLE.text(', '.join(view.covered_by))} covers it now."
+            head += f" {STYLE.data(', '.join(view.covered_by))} covers it now."
     lines = []
     for signal in view.signals[:MAX_LINES]:
         state = "firing" if signal.firing else "ended"
-        summary = f" — {STYLE.text(signal.summary)}" if signal.summary else ""
+        summary = f" — {STYLE.data(signal.summary)}" if signal.summary else ""
         lines.append(
-            f"• {STYLE.text(signal.name)} ({LEVEL_LABELS[signal.level]}, {state}, since "
-            f"{hhmm(signal.since)} UTC){summary}"
+            f"• {STYLE.data(signal.name)} ({LEVEL_LABELS[signal.level]}, {state}, since "
+            f"{hhmm(signal.since)}){summary}"
         )
     if len(view.signals) > MAX_LINES:
         lines.append(f"…and {len(view.signals) - MAX_LINES} more")
@@ -69,7 +69,7 @@ def triage_message(view: TriageView) -> tuple[str, list[Block]]:
         notes.append(f"Marked on the page by {STYLE.user(view.marked_by)}.")
     if view.dismissed_by and view.dismissed_until:
         notes.append(
-            f"Dismissed by {STYLE.user(view.dismissed_by)} until {hhmm(view.dismissed_until)} UTC."
+            f"Dismissed by {STYLE.user(view.dismissed_by)} until {hhmm(view.dismissed_until)}."
         )
     if notes:
         blocks.append(context(" ".join(notes)))

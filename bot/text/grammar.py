@@ -36,7 +36,7 @@ USAGE: dict[str, str] = {
     "postmortem": "/incident postmortem <ref>",
     "stats": "/incident stats [30d]",
     "correct": "/incident correct <ref> [--title] [--notify] <text>",
-    "signals": "/incident signals",
+    "signals": "/incident signals [clear <id>]",
 }
 
 DETAILS = {
@@ -256,6 +256,12 @@ def parse(text: str, component_keys: Collection[str] = ()) -> Command:
         if minutes is None or minutes < 1:  # "²" passes isdigit() and then int() raises
             raise fail("Give the number of minutes, like 10.")
         return Command("snooze", number=number, minutes=minutes)
+    if sub == "signals" and len(tokens) > 1:
+        # `signals clear <id>`: a responder ends a signal its monitor will never resolve.
+        signal = parse_count(tokens[2].value.removeprefix("#")) if len(tokens) == 3 else None
+        if tokens[1].value.lower() != "clear" or signal is None:
+            raise fail("Give `signals` alone, or `signals clear <id>` with the signal's #id.")
+        return Command("signals_clear", number=signal)
     if sub in {"signals", "oncall"}:
         if len(tokens) > 1:
             raise fail(f"{sub} takes no arguments.")

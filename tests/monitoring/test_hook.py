@@ -45,9 +45,14 @@ def test_alertmanager_firing_maps_by_label_and_by_signals_map(hook):
     }  # fmt: skip
     assert signals(runtime) == {
         # component=api label, severity critical → major
-        "alert:1a30ba71cca2921f": ("api", ComponentStatus.MAJOR_OUTAGE, True, "alertmanager"),
+        "alert:alertmanager:api:1a30ba71cca2921f": (
+            "api",
+            ComponentStatus.MAJOR_OUTAGE,
+            True,
+            "alertmanager",
+        ),
         # no component label; [[signals.map]] job=checkout → api; severity warning → degraded
-        "alert:b2c4e6a8d0f21357": (
+        "alert:alertmanager:api:b2c4e6a8d0f21357": (
             "api",
             ComponentStatus.DEGRADED_PERFORMANCE,
             True,
@@ -71,13 +76,18 @@ def test_grafana_grouped_payload_maps_service_label_and_shows_unmapped(hook):
     assert response.status_code == 200
     assert response.json()["unmapped"] == 1
     assert signals(runtime) == {
-        "alert:c6eadffa33fcdf37": (
+        "alert:grafana:dashboard:c6eadffa33fcdf37": (
             "dashboard",
             ComponentStatus.DEGRADED_PERFORMANCE,
             True,
             "grafana",
         ),
-        "alert:bc97ff14869b13e3": (None, ComponentStatus.DEGRADED_PERFORMANCE, True, "grafana"),
+        "alert:grafana:-:bc97ff14869b13e3": (
+            None,
+            ComponentStatus.DEGRADED_PERFORMANCE,
+            True,
+            "grafana",
+        ),
     }
 
 
@@ -118,12 +128,12 @@ def test_levels_from_flare_level_then_severity(hook):
     assert client.post(PATH, json=body, headers=AUTH).status_code == 200
     levels = {k: v[1] for k, v in signals(runtime).items()}
     assert levels == {
-        "alert:a1": ComponentStatus.PARTIAL_OUTAGE,
-        "alert:b1": ComponentStatus.MAJOR_OUTAGE,
-        "alert:c1": ComponentStatus.PARTIAL_OUTAGE,
-        "alert:d1": ComponentStatus.PARTIAL_OUTAGE,
-        "alert:e1": ComponentStatus.DEGRADED_PERFORMANCE,
-        "alert:f1": ComponentStatus.DEGRADED_PERFORMANCE,
+        "alert:alertmanager:api:a1": ComponentStatus.PARTIAL_OUTAGE,
+        "alert:alertmanager:api:b1": ComponentStatus.MAJOR_OUTAGE,
+        "alert:alertmanager:api:c1": ComponentStatus.PARTIAL_OUTAGE,
+        "alert:alertmanager:api:d1": ComponentStatus.PARTIAL_OUTAGE,
+        "alert:alertmanager:api:e1": ComponentStatus.DEGRADED_PERFORMANCE,
+        "alert:alertmanager:api:f1": ComponentStatus.DEGRADED_PERFORMANCE,
     }
 
 
@@ -234,7 +244,7 @@ def test_a_firing_alert_whose_ends_at_has_passed_has_stopped(hook):
     body["alerts"][0]["endsAt"] = "2026-11-25T13:59:59.123456789Z"  # nanoseconds, as Go writes
     response = client.post(PATH, json=body, headers=AUTH)
     assert response.json()["resolved"] == 1
-    assert signals(runtime)["alert:a1"][2] is False
+    assert signals(runtime)["alert:alertmanager:api:a1"][2] is False
 
 
 def test_payloads_captured_from_alertmanager_0_25(hook):
@@ -243,8 +253,18 @@ def test_payloads_captured_from_alertmanager_0_25(hook):
     answer = client.post(PATH, json=firing, headers=AUTH).json()
     assert (answer["firing"], answer["changed"]) == (2, 2)
     assert signals(runtime) == {
-        "alert:2fb10662a320fc21": ("api", ComponentStatus.MAJOR_OUTAGE, True, "alertmanager"),
-        "alert:d7e68278b0dffb64": ("api", ComponentStatus.MAJOR_OUTAGE, True, "alertmanager"),
+        "alert:alertmanager:api:2fb10662a320fc21": (
+            "api",
+            ComponentStatus.MAJOR_OUTAGE,
+            True,
+            "alertmanager",
+        ),
+        "alert:alertmanager:api:d7e68278b0dffb64": (
+            "api",
+            ComponentStatus.MAJOR_OUTAGE,
+            True,
+            "alertmanager",
+        ),
     }
     assert client.post(PATH, json=firing, headers=AUTH).json()["changed"] == 0
     resolved = fixture("alertmanager-0.25-captured-resolved.json")

@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from bot.cli.main import main
 from bot.config import CheckConfig
@@ -47,7 +49,7 @@ def test_incident_signals_lists_firing_and_recent(mon: Monitored):
     reply = mon.slack.command("signals")["text"]
     assert "Firing (1):" in reply and "api: HighErrorRate (Degraded performance" in reply
     assert "Recent, ended in the last 2 h (1):" in reply and "api: Old" in reply
-    assert "takes no arguments" in mon.slack.command("signals now")["text"]
+    assert "Give `signals` alone" in mon.slack.command("signals now")["text"]
 
 
 def _config(tmp_path: Path) -> Path:
@@ -87,13 +89,36 @@ def test_flare_signals_and_checks_print_what_monitoring_knows(
     assert "API health [api] FAILING" in capsys.readouterr().out
 
 
-def test_healthz_reports_stale_checks(mon: Monitored):
-    runtime = with_settings(mon.runtime, checks=(CHECK,))
+def test_healthz_reports_how_many_checks_are_stale_never_their_names(mon: Monitored):
+    other = CheckConfig(name="Payments DB 10.0.3.7", url="http://127.0.0.1:9/", component="api")
+    runtime = with_settings(mon.runtime, checks=(CHECK, other))
     client = TestClient(create_app(runtime, mode="web"))
-    assert client.get("/healthz").json()["checks"] == "stale: API health"
+    response = client.get("/healthz")
+    assert response.json()["checks"] == "stale: 2"
+    assert "API health" not in response.text and "10.0.3.7" not in response.text
     with runtime.sessions.begin() as session:
         now = runtime.now()
+        for name in ("API health", "Payments DB 10.0.3.7"):
+            old = now - timedelta(hours=1)
+            session.add(CheckResult(check_name=name, slot=old, at=old, finished_at=old, ok=True))
         session.add(
             CheckResult(check_name="API health", slot=now, at=now, finished_at=now, ok=True)
         )
-    assert client.get("/healthz").json()["checks"] == "ok"
+    assert client.get("/healthz").json()["checks"] == "stale: 1"
+    statements: list[str] = []
+    engine = runtime.sessions.kw["bind"]
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        client.get("/healthz")
+        client.get("/readyz")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    results = [s for s in statements if "check_results" in s]
+    # One indexed look-up of the last slot per configured check (no scan, no GROUP BY),
+    # and none at all for /readyz.
+    assert len(results) == 2
+    assert all("GROUP BY" not in s and "LIMIT" in s and "ORDER BY" in s for s in results)

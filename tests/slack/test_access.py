@@ -29,6 +29,7 @@ from bot.db.models import (
     Maintenance,
     OutboxMessage,
     Promise,
+    Signal,
     TimelineEvent,
 )
 from bot.outbox import kinds
@@ -118,6 +119,26 @@ def _episode(slack: Slack) -> str:
         return str(episode.id)
 
 
+def _signal(slack: Slack) -> str:
+    """A firing monitoring signal: what `signals clear` ends."""
+    with slack.runtime.sessions.begin() as session:
+        now = slack.clock()
+        signal = Signal(
+            key="alert:alertmanager:webhooks:x1",
+            source="alertmanager",
+            name="Stuck",
+            component_key="webhooks",
+            level=ComponentStatus.MAJOR_OUTAGE,
+            labels={},
+            firing=True,
+            since=now,
+            updated_at=now,
+        )
+        session.add(signal)
+        session.flush()
+        return str(signal.id)
+
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "help": ("help", "anyone"),
     "declare": ("declare sev2 Login broken", "anyone"),
@@ -164,6 +185,11 @@ ENTRIES = [
         "button publish_anyway",
         "responder",
         lambda s, u: s.click("publish_anyway", _pending(s), user=u),
+    ),
+    Entry(
+        "/incident signals clear",
+        "responder",
+        lambda s, u: s.command("signals clear 1", user=u),  # _prepare's signal
     ),
     Entry(
         "button triage_declare",
@@ -295,6 +321,7 @@ def _state(session: Session) -> dict[str, object]:
         "events": session.scalar(select(func.count()).select_from(TimelineEvent)),
         "promises": session.scalar(select(func.count()).select_from(Promise)),
         "maintenance": session.scalar(select(func.count()).select_from(Maintenance)),
+        "signals": session.execute(select(Signal.key, Signal.firing).order_by(Signal.key)).all(),
         "outbox": session.scalars(
             select(OutboxMessage.key)
             .where(OutboxMessage.kind != kinds.SLACK_RESPOND)
@@ -328,6 +355,7 @@ def _prepare(slack: Slack) -> None:
             now=slack.clock(),
             components={"api": ComponentStatus.PARTIAL_OUTAGE},
         )
+    _signal(slack)
     slack.flush()
 
 

@@ -126,6 +126,7 @@ def test_public_never_shows_internal_fields(
             }
         )
         monitoring.ingest(session, watched, batch, now)
+        monitoring.sweep(session, watched, now)  # the worker's tick sees them
         monitoring.sweep(session, watched, now + timedelta(minutes=3))
         dashboard = svc.components_by_key(session)["dashboard"]
         assert dashboard.status == ComponentStatus.DEGRADED_PERFORMANCE  # through `auto`

@@ -1,9 +1,10 @@
 """`/hooks/*`: what monitoring and CI tell Flare (alerts, deploys), behind one bearer token.
 
 Every hook answers in the same order (README "Monitoring"): missing or wrong credentials →
-401; a body over 1 MiB → 413, before it is read; a malformed one → 400 (Alertmanager does
-not retry a 4xx); the database unavailable → 503 (retried); otherwise 200 at once, with no
-outside call before answering. With `FLARE_HOOK_TOKEN` unset the hooks do not exist (404).
+401; a body over 1 MiB → 413, before it is read; a malformed one, or data the database
+refuses, → 400 (Alertmanager does not retry a 4xx); the database unavailable → 503
+(retried); otherwise 200 at once, with no outside call before answering. With
+`FLARE_HOOK_TOKEN` unset the hooks do not exist (404).
 Each hook module gives a path, a parser (bytes → payload, raising `BadPayload`) and an
 `apply` that runs in the thread pool with the runtime and returns the JSON answer.
 """
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -97,6 +98,13 @@ def _endpoint(runtime: Runtime, hook: Hook) -> Callable[[Request], Any]:
         except OperationalError as error:
             log.warning("%s: database unavailable, answered 503: %s", hook.path, error.orig)
             return JSONResponse({"error": "database unavailable; retry"}, status_code=503)
+        except (DataError, IntegrityError) as error:
+            # Data the database refuses (a value the parser let through): the same body
+            # would fail again, so 400 (not retried) rather than a 500 retried for ever.
+            log.warning(
+                "%s: the database refused the data, answered 400: %s", hook.path, error.orig
+            )
+            return JSONResponse({"error": "the database refused this data"}, status_code=400)
         return JSONResponse(answer)
 
     return handle

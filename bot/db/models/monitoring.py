@@ -30,7 +30,7 @@ class Signal(Base):
     __table_args__ = (Index("ix_signals_component_firing", "component_key", "firing"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    # "alert:<fingerprint>" or "check:<name>"
+    # "alert:<source>:<component or ->:<fingerprint>" or "check:<name>"
     key: Mapped[str] = mapped_column(String(200), unique=True)
     source: Mapped[str] = mapped_column(String(32))  # alertmanager | grafana | check
     name: Mapped[str] = mapped_column(String(200))
@@ -44,6 +44,12 @@ class Signal(Base):
     since: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # Alerts only: the alert's own `endsAt` while firing (the tick ends it once passed), and
+    # when a payload last said it fires (the tick ends it after ALERT_SILENCE without one).
+    ends_at: Mapped[datetime | None]
+    heard_at: Mapped[datetime | None]
+    # When the worker's tick first saw it firing (its clock measures FLARE_SIGNAL_CONFIRM).
+    seen_at: Mapped[datetime | None]
 
 
 class Episode(Base):

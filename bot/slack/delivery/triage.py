@@ -45,9 +45,9 @@ class TriagePosts(ThreadPosts):
             if incident is None:
                 raise Dropped("incident gone")
             number = incident.number
-        text = str(job.payload.get("text") or "")
+        text = escape(str(job.payload.get("text") or ""))
         recipient = job.payload.get("recipient")
-        body = [blocks.section(blocks.clip(escape(text))), blocks.incident_actions(number)]
+        body = [blocks.section(blocks.clip(text)), blocks.incident_actions(number)]
         if recipient:
             if self._find_posted(job, str(recipient), None) is None:
                 self._post(job, str(recipient), text=text, blocks=body)

@@ -70,7 +70,7 @@ def run_triage_button(
             session,
             body,
             "Dismissed: no new triage message for this component"
-            + (f" until {hhmm(until)} UTC." if until else "."),
+            + (f" until {hhmm(until)}." if until else "."),
             now,
         )
     return Ack()
