@@ -95,9 +95,7 @@ class BoardSync:
                 update(KeyValue)
                 .where(
                     KeyValue.key == BOARD_LEASE_KEY,
-                    or_(
-                        KeyValue.at.is_(None), KeyValue.at <= now, KeyValue.at > now + BOARD_LEASE
-                    ),
+                    or_(KeyValue.at.is_(None), KeyValue.at <= now, KeyValue.at > now + BOARD_LEASE),
                 )
                 .values(at=now + BOARD_LEASE)
                 .execution_options(synchronize_session=False)
