@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,9 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Seconds that only ever move forward, for intervals (a wall clock can step back). A
+    # clock that carries its own `monotonic` (a test's) lends it, so tests stay in control.
+    monotonic: Callable[[], float] = field(default=time.monotonic)
 
     @classmethod
     def create(
@@ -45,7 +49,10 @@ class Runtime:
         # The clock rides along in Session.info, for services that are handed only a session.
         info = {"clock": clock, DATABASE_LEASES: database_leases}
         sessions = make_session_factory(engine, info=info)
-        return cls(settings=settings, engine=engine, sessions=sessions, clock=clock)
+        monotonic = getattr(clock, "monotonic", time.monotonic)
+        return cls(
+            settings=settings, engine=engine, sessions=sessions, clock=clock, monotonic=monotonic
+        )
 
     def now(self) -> datetime:
         return self.clock()

@@ -33,10 +33,24 @@ class Clock:
     """An injected clock: tests move time instead of sleeping."""
 
     def __init__(self, start: datetime = START) -> None:
-        self.value = start
+        self._value = start
+        self._elapsed = 0.0  # seconds moved forward: a step back moves the wall clock only
+
+    @property
+    def value(self) -> datetime:
+        return self._value
+
+    @value.setter
+    def value(self, value: datetime) -> None:
+        self._elapsed += max(0.0, (value - self._value).total_seconds())
+        self._value = value
 
     def __call__(self) -> datetime:
         return self.value
+
+    def monotonic(self) -> float:
+        """The runtime's monotonic clock in tests (bot.runtime.Runtime.monotonic)."""
+        return self._elapsed
 
     def advance(self, **kwargs: float) -> datetime:
         self.value += timedelta(**kwargs)

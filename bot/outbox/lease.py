@@ -92,6 +92,30 @@ class LeaseKeeper:
             return False
         return self.clock() - self._confirmed < self.lease * 2 / 3
 
+    def secure(self, message_id: int) -> bool:
+        """`holds`, or else one renewal of this row alone (its own short transaction): True
+        if the row is surely ours for a full lease from now. Only a row another worker took
+        (or that is no longer ours to renew) answers False; the database away also answers
+        False, and the row's lease simply lapses."""
+        if self.holds(message_id):
+            return True
+        with self._lock:
+            if message_id in self._dropped:
+                return False
+            try:
+                with self.sessions.begin() as session:
+                    renewed = renew(
+                        session, message_id, now=self.clock(), worker=self.worker, lease=self.lease
+                    )
+            except Exception as error:  # noqa: BLE001 - database away: not surely ours
+                log.warning("outbox %s lease not renewed: %s", message_id, error)
+                return False
+            if renewed:
+                self.lost.discard(message_id)
+            else:
+                self.lost.add(message_id)
+            return renewed
+
     def _run(self) -> None:
         while not self._stop.wait(self.every):
             try:

@@ -179,12 +179,21 @@ def renew(
     return getattr(result, "rowcount", 0) == 1
 
 
-def release(session: Session, message_id: int, *, worker: str) -> None:
-    """Give a claimed row back without counting an attempt (it is due again at once)."""
+def release(session: Session, message_id: int, *, worker: str, note: str | None = None) -> None:
+    """Give a claimed row back without counting an attempt (it is due again at once);
+    `note`, if given, is kept as its last error (e.g. "ambiguous:unrecorded": it may have
+    been sent, so the retry looks for it first)."""
+    values: dict[str, Any] = {"claimed_until": None}
+    if note is not None:
+        values["last_error"] = note[:2000]
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
-        .values(claimed_until=None)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.sent_at.is_(None),
+        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 

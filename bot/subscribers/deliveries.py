@@ -80,12 +80,13 @@ def drain(
 def expand_fanouts(runtime: Runtime, *, chunk: int = fanout.CHUNK) -> int:
     """Expand claimed fan-out rows, each in committed chunks; a row that raises fails alone."""
     worker = outbox.worker_id()
+    now = runtime.now()
     with runtime.sessions.begin() as session:
         claimed = [
             m.id
             for m in outbox.claim(
                 session,
-                now=runtime.now(),
+                now=now,
                 kinds=[fanout.FANOUT],
                 limit=FANOUT_BATCH,
                 lease=FANOUT_LEASE,
@@ -93,7 +94,12 @@ def expand_fanouts(runtime: Runtime, *, chunk: int = fanout.CHUNK) -> int:
             )
         ]
     keeper = outbox.LeaseKeeper(
-        runtime.sessions, claimed, worker=worker, lease=FANOUT_LEASE, clock=runtime.now
+        runtime.sessions,
+        claimed,
+        worker=worker,
+        lease=FANOUT_LEASE,
+        clock=runtime.now,
+        since=now,  # the leases run from the claim, not from here
     )
     with keeper:
         for message_id in claimed:
@@ -149,10 +155,17 @@ def _send_batch(runtime: Runtime, kinds: tuple[str, ...], limit: int, send: Send
         deliveries = _prepare(runtime, session, messages, now, worker)
     ids = [delivery.message_id for delivery in deliveries]
     keeper = outbox.LeaseKeeper(
-        runtime.sessions, ids, worker=worker, lease=LEASE, clock=runtime.now
+        runtime.sessions,
+        ids,
+        worker=worker,
+        lease=LEASE,
+        clock=runtime.now,
+        since=now,  # the leases run from the claim, before rendering (which takes a while)
     )
-    with keeper:  # the sender asks keeper.holds(id) before each send: a lost row is skipped
-        outcomes = _send_isolated(send, deliveries, keeper.holds)
+    # The sender asks keeper.secure(id) before each send: a row not surely held is renewed
+    # once on its own; only a row another worker took is skipped (given back, uncounted).
+    with keeper:
+        outcomes = _send_isolated(send, deliveries, keeper.secure)
     now = runtime.now()
     with runtime.sessions.begin() as session:
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
@@ -291,7 +304,9 @@ def _record_isolated(
         log.exception("outcome of outbox %s not recorded in full", delivery.message_id)
     try:
         with session.begin_nested():
-            if outcome.ok or outcome.gone:
+            if outcome.lost:
+                outbox.release(session, delivery.message_id, worker=worker)
+            elif outcome.ok or outcome.gone:
                 outbox.mark_sent(session, delivery.message_id, now=now, worker=worker)
             else:
                 error = outcome.error or "failed"
@@ -307,6 +322,9 @@ def _record(
 ) -> None:
     """The outcome counts only while we hold the row: if another worker took it (our lease
     lapsed), its own outcome is the one recorded, and the subscriber's health is left alone."""
+    if outcome.lost:  # not sent by us: given back, no attempt counted
+        outbox.release(session, delivery.message_id, worker=worker)
+        return
     subscriber = session.get(Subscriber, delivery.subscriber_id)
     if outcome.ok:
         if not outbox.mark_sent(session, delivery.message_id, now=now, worker=worker):

@@ -41,13 +41,14 @@ class DeliveryResult:
     final: bool = False  # do not retry this row
     subscriber_fault: bool = False  # counts towards disabling the subscriber
     gone: bool = False  # the receiver asked to be unsubscribed (HTTP 410)
+    lost: bool = False  # not sent: the row is no longer ours (given back, no attempt counted)
 
 
-# message id → this drain still holds the row's lease (LeaseKeeper.holds); asked right before
+# message id → this drain still holds the row's lease (LeaseKeeper.secure); asked right before
 # each send, so a row another worker took (our lease lapsed) is not sent by us as well.
 Held = Callable[[int], bool]
 Sender = Callable[[list[Delivery], Held], list[DeliveryResult]]
-LOST = DeliveryResult(ok=False, error="not sent: the lease passed to another worker")
+LOST = DeliveryResult(ok=False, error="not sent: the lease passed to another worker", lost=True)
 
 
 def describe(error: BaseException) -> str:
@@ -67,13 +68,21 @@ def mail_sender(mailer: Mailer, *, deadline: float = MAIL_DEADLINE) -> Sender:
     def send(deliveries: list[Delivery], held: Held) -> list[DeliveryResult]:
         rendered = [delivery for delivery in deliveries if delivery.mail is not None]
         messages = [delivery.mail for delivery in rendered if delivery.mail is not None]
-        keep = lambda index: held(rendered[index].message_id)  # noqa: E731
+        lost: set[int] = set()
+
+        def keep(index: int) -> bool:
+            if held(rendered[index].message_id):
+                return True
+            lost.add(rendered[index].message_id)
+            return False
+
         results = iter(mailer.send(messages, deadline=deadline, keep=keep))
         nothing = DeliveryResult(ok=False, error="no mail rendered for this row")
-        return [
-            _mail_outcome(next(results)) if delivery.mail is not None else nothing
-            for delivery in deliveries
-        ]
+        outcomes: list[DeliveryResult] = []
+        for delivery in deliveries:
+            outcome = _mail_outcome(next(results)) if delivery.mail is not None else nothing
+            outcomes.append(LOST if delivery.message_id in lost else outcome)
+        return outcomes
 
     return send
 

@@ -29,9 +29,9 @@ BOARD_LEASE = timedelta(seconds=30)
 PIN_CHECK_EVERY = timedelta(seconds=60)
 # While the data version has not moved, the board in Slack matched the database at the last
 # read, and no incident's promise comes due meanwhile, a worker skips re-reading every open
-# incident for this long: one small query a second instead of the whole board. Dashboard
-# sections and relative times ("5 min ago"), which the version does not count, are re-read
-# at least this often.
+# incident for this long, measured on the monotonic clock: one small query a second instead
+# of the whole board. Dashboard sections and relative times ("5 min ago"), which the version
+# does not count, are re-read at least this often.
 BOARD_QUIET = timedelta(seconds=5)
 
 
@@ -40,23 +40,34 @@ class BoardSync:
         self.runtime = runtime
         self.client = client
         self.channel = channel
-        # (data version, until when) of the last read that found Slack in sync with it.
-        self._quiet: tuple[int, datetime] | None = None
+        # The last read that found Slack in sync: (data version, wall time of the read, wall
+        # time a promise or the pin check comes due, monotonic end of the quiet window).
+        self._quiet: tuple[int, datetime, datetime, float] | None = None
 
     def _still_quiet(self, version: int, now: datetime) -> bool:
-        return self._quiet is not None and self._quiet[0] == version and now < self._quiet[1]
+        """The quiet window is measured on the monotonic clock; the wall clock only says
+        when a promise comes due. A wall clock that stepped back behind the last read ends
+        the quiet at once (what it was measured against no longer holds)."""
+        if self._quiet is None:
+            return False
+        quiet_version, read_at, due, quiet_until = self._quiet
+        if now < read_at:
+            self._quiet = None
+            return False
+        return quiet_version == version and now < due and self.runtime.monotonic() < quiet_until
 
     def _in_sync(
         self, version: int, view: board.BoardView, now: datetime, checked: datetime
     ) -> None:
         """Remember that Slack shows `view`: skip reads until the version moves, a promise
         comes due (the board flags it), the pins are due for a check, or BOARD_QUIET."""
-        until = min(now + BOARD_QUIET, checked + PIN_CHECK_EVERY)
+        due = checked + PIN_CHECK_EVERY
         for row in view.incidents:
-            for due in (row.next_due, row.first_due):
-                if due is not None and due > now:
-                    until = min(until, due)
-        self._quiet = (version, until)
+            for promise in (row.next_due, row.first_due):
+                if promise is not None and promise > now:
+                    due = min(due, promise)
+        quiet_until = self.runtime.monotonic() + BOARD_QUIET.total_seconds()
+        self._quiet = (version, now, due, quiet_until)
 
     def _board_state(self) -> dict[str, Any]:
         with read_only(self.runtime.sessions) as session:
@@ -74,7 +85,9 @@ class BoardSync:
             )
 
     def _take_board_lease(self, now: datetime) -> bool:
-        """One board edit a second across every process: the row is the claim."""
+        """One board edit a second across every process: the row is the claim. A claim
+        that ends further ahead than any claim can (the wall clock stepped back since it
+        was taken) is void, so a clock step never freezes the board."""
         with self.runtime.sessions.begin() as session:
             get_state(session, BOARD_LEASE_KEY)
         with self.runtime.sessions.begin() as session:
@@ -82,7 +95,7 @@ class BoardSync:
                 update(KeyValue)
                 .where(
                     KeyValue.key == BOARD_LEASE_KEY,
-                    or_(KeyValue.at.is_(None), KeyValue.at <= now),
+                    or_(KeyValue.at.is_(None), KeyValue.at <= now, KeyValue.at > now + BOARD_LEASE),
                 )
                 .values(at=now + BOARD_LEASE)
                 .execution_options(synchronize_session=False)

@@ -3,8 +3,6 @@ and answers to button clicks through their `response_url`."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,7 +10,6 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.db.engine import read_only
 from bot.db.models import Component, ComponentStatusChange, Incident, Maintenance, TimelineEvent
-from bot.outbox import kinds
 from bot.slack import blocks
 from bot.slack.delivery.files import FilePosts
 from bot.slack.delivery.posting import Dropped, GiveUp, SlackJob
@@ -21,15 +18,8 @@ from bot.slack.urls import refusal
 if TYPE_CHECKING:
     from bot.incidents import ReminderTarget
 
-# How long a batch's read of its reminders' incidents decides for its DMs (a batch of 20
-# takes well under this; a slower one reads again, so an answered promise is seen).
-REMINDER_FRESH = 0.5
-
 
 class Messages(FilePosts):
-    # (monotonic time of the read, incident id → what decides a reminder), replaced whole.
-    _targets: tuple[float, dict[int, ReminderTarget]] = (float("-inf"), {})
-
     def _send_role_dm(self, job: SlackJob) -> None:
         user = str(job.payload["user"])
         with read_only(self.runtime.sessions) as session:
@@ -45,27 +35,11 @@ class Messages(FilePosts):
         if self._find_posted(job, user, None) is None:
             self._post(job, user, text=text)
 
-    def prefetch_reminders(self, jobs: Sequence[SlackJob]) -> None:
-        """Read the incidents of a batch's reminders in one query, so each DM costs no read
-        of its own. Used within REMINDER_FRESH of the read; after that a DM reads again."""
-        from bot.incidents import reminder_targets
-
-        ids = [
-            job.payload["incident_id"]
-            for job in jobs
-            if job.kind == kinds.SLACK_REMINDER and isinstance(job.payload.get("incident_id"), int)
-        ]
-        if not ids:
-            return
-        with read_only(self.runtime.sessions) as session:
-            self._targets = (time.monotonic(), reminder_targets(session, ids))
-
     def _reminder_target(self, incident_id: int) -> ReminderTarget | None:
+        """What decides the reminder, read right before its DM (one primary-key read): a
+        promise answered, snoozed or resolved a moment ago is seen."""
         from bot.incidents import reminder_targets
 
-        read_at, targets = self._targets
-        if incident_id in targets and time.monotonic() - read_at < REMINDER_FRESH:
-            return targets[incident_id]
         with read_only(self.runtime.sessions) as session:
             return reminder_targets(session, [incident_id]).get(incident_id)
 
@@ -74,15 +48,18 @@ class Messages(FilePosts):
 
         recipient = str(job.payload["recipient"])
         incident_id = job.payload.get("incident_id")
+        if self._find_posted(job, recipient, None) is not None:
+            return  # an earlier, ambiguous attempt got through
+        # Still wanted (not resolved, answered, snoozed or past its promise) as of now: read
+        # after any lookup in Slack, so nothing but building the DM stands between the
+        # check and the post.
         target = self._reminder_target(incident_id) if isinstance(incident_id, int) else None
-        # Still wanted (not resolved, answered, snoozed or past its promise) as of now.
         if target_is_stale(target, job.payload, self.runtime.now()):
             raise Dropped("stale")
         assert target is not None
         due = datetime.fromisoformat(str(job.payload["due_at"]))
         text, dm_blocks = blocks.reminder_dm(target.number, target.title, due)
-        if self._find_posted(job, recipient, None) is None:
-            self._post(job, recipient, text=text, blocks=dm_blocks)
+        self._post(job, recipient, text=text, blocks=dm_blocks)
 
     def _send_maintenance(self, job: SlackJob) -> None:
         if not self.channel:

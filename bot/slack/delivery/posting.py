@@ -54,8 +54,9 @@ class SlackJob:
 
     @property
     def ambiguous_before(self) -> bool:
-        """An earlier attempt may have reached Slack (timeout, 5xx, dropped connection)."""
-        return self.attempts > 0 and (self.last_error or "").startswith("ambiguous:")
+        """An earlier attempt may have reached Slack (timeout, 5xx, dropped connection, or
+        a post whose sent mark could not be recorded: "ambiguous:unrecorded")."""
+        return (self.last_error or "").startswith("ambiguous:")
 
 
 class Poster:

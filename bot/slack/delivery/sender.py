@@ -12,7 +12,6 @@ batch goes on. Its lease is renewed while it is in flight.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from urllib.error import URLError
 
@@ -22,6 +21,7 @@ from bot import outbox
 from bot.outbox import kinds
 from bot.slack import dashboard
 from bot.slack.api import error_code, retry_after
+from bot.slack.delivery.marks import SentMarks
 from bot.slack.delivery.messages import Messages
 from bot.slack.delivery.posting import (
     KINDS,
@@ -41,10 +41,6 @@ LEASE = outbox.LEASE  # short and renewed while a send is in flight
 # is set aside after this many attempts, so it cannot hold back the incident's thread forever;
 # the board says so. Slack being down or slow is never a reason to give up.
 UNEXPECTED_ATTEMPTS = 8
-# Rows sent are marked in one transaction at most this often (and at the end of the batch):
-# a worker killed in between resends at most this long's worth of posts, as one killed
-# between a post and its mark always could.
-MARK_EVERY = 0.2
 
 
 class SlackSender(Messages, TriagePosts):
@@ -54,9 +50,10 @@ class SlackSender(Messages, TriagePosts):
         """Send what is due; returns how many rows were completed.
 
         One transaction claims the batch; one keeper renews every lease of the batch while it
-        is sent; the rows sent are marked (with their follow-ups) in one transaction per
-        MARK_EVERY, so a burst costs a few transactions per batch instead of four per row.
-        A failure is still recorded for its row alone, at once."""
+        is sent; the rows sent are marked (with their follow-ups) by `SentMarks`, one
+        transaction per MARK_EVERY on a thread of its own, so a burst costs a few
+        transactions per batch instead of four per row and no row's mark waits on another
+        row's send. A failure is still recorded for its row alone, at once."""
         now = self.runtime.now()
         with self.runtime.sessions.begin() as session:
             rows = outbox.claim(
@@ -68,7 +65,6 @@ class SlackSender(Messages, TriagePosts):
             ]
         if not jobs:
             return 0
-        self.prefetch_reminders(jobs)
         keeper = outbox.LeaseKeeper(
             self.runtime.sessions,
             [job.id for job in jobs],
@@ -77,50 +73,19 @@ class SlackSender(Messages, TriagePosts):
             clock=self.runtime.now,
             since=now,
         )
-        done = 0
-        sent: list[tuple[SlackJob, FollowUps]] = []
-        marked = time.monotonic()
-        with keeper:
+        marks = SentMarks(self.runtime, keeper, worker=self.worker)
+        with keeper, marks:
             for job in jobs:
                 try:
-                    if not keeper.holds(job.id) and not self._renew(job):
+                    if not keeper.secure(job.id):
                         continue  # our lease lapsed during a slow batch: another worker has it
                     follow_ups = self._send(job, keeper)
                 except Exception:  # the database, recording it: its lease lapses, it is retried
                     log.exception("outbox %s (%s) not recorded", job.key, job.kind)
                     continue
                 if follow_ups is not None:
-                    sent.append((job, follow_ups))
-                if sent and time.monotonic() - marked >= MARK_EVERY:
-                    done += self._mark_sent(sent)
-                    sent, marked = [], time.monotonic()
-            done += self._mark_sent(sent)
-        return done
-
-    def _renew(self, job: SlackJob) -> bool:
-        with self.runtime.sessions.begin() as session:
-            return outbox.renew(
-                session, job.id, now=self.runtime.now(), worker=self.worker, lease=LEASE
-            )
-
-    def _mark_sent(self, sent: list[tuple[SlackJob, FollowUps]]) -> int:
-        """Mark rows sent, each with its follow-ups, in one transaction (sent implies its
-        follow-ups are queued). Should it fail, the rows' leases lapse and they are retried
-        (an ambiguous resend looks for the message first only after a recorded failure, as
-        for a worker killed between a post and its mark)."""
-        if not sent:
-            return 0
-        try:
-            with self.runtime.sessions.begin() as session:
-                now = self.runtime.now()
-                for job, follow_ups in sent:
-                    recorded = outbox.mark_sent(session, job.id, now=now, worker=self.worker)
-                    if recorded and follow_ups:  # sent implies its follow-ups are queued
-                        outbox.enqueue_many(session, now=now, messages=follow_ups)
-        except Exception:
-            log.exception("outbox: %d sent rows not recorded", len(sent))
-            return 0
-        return len(sent)
+                    marks.add(job, follow_ups)
+        return marks.done
 
     def _send(self, job: SlackJob, keeper: outbox.LeaseKeeper) -> FollowUps | None:
         """Send one row (its lease is held): its follow-ups once sent (or dropped), None if
