@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -25,9 +25,15 @@ from bot.incidents.levels import (
 from bot.incidents.queries import components_by_key
 from bot.text.status import LEVEL_LABELS, ComponentStatus
 
+SYNC_LOCK = 0x466C617265  # "Flare": the advisory lock that serialises component syncs
+
 
 def sync_components(session: Session, settings: Settings, now: datetime) -> None:
     """Upsert configured components by key; removed ones are hidden, never deleted."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Processes starting at once take turns (SQLite's IMMEDIATE writes already do): the
+        # second then sees the first's rows instead of inserting the same keys and dying.
+        session.execute(select(func.pg_advisory_xact_lock(SYNC_LOCK)))
     groups = {g.name: g for g in session.scalars(select(ComponentGroup))}
     order = list(dict.fromkeys(c.group for c in settings.components if c.group))
     for position, name in enumerate(order):
