@@ -16,13 +16,10 @@ from bot.db.models import OutboxMessage
 from bot.outbox import kinds
 from bot.runtime import Runtime
 from bot.subscribers.fanout import load_notice
-from bot.subscribers.mail import update_mail
-from bot.subscribers.notices import page_indicator
-from bot.subscribers.payloads import webhook_payload
 from bot.text.status import ComponentStatus
 from tests.conftest import Clock
 from tests.support.factories import responder
-from tests.support.publicdata import client
+from tests.support.publicdata import client, outbound_bodies
 from web.public.site import HOT_PATHS
 
 canary = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=14, max_size=20)
@@ -66,14 +63,7 @@ def test_records_never_leak(
         ).all()
         for row in fanouts:
             notice = load_notice(session, conf, row.payload)
-            assert notice is not None
-            mail = update_mail(notice, conf, to="a@example.com", unsubscribe_url="u",
-                               scope=[], now=now)  # fmt: skip
-            parts = [p.get_content() for p in mail.walk() if not p.is_multipart()]
-            bodies[f"mail {row.key}"] = "\n".join([str(mail["Subject"]), *parts])
-            bodies[f"webhook {row.key}"] = webhook_payload(
-                notice, conf, indicator=page_indicator(session), unsubscribe_url="u", now=now
-            ).decode()
+            bodies.update(outbound_bodies(session, conf, notice, row.key, now))
     _, http = client(runtime)
     with http:
         for path in (*HOT_PATHS, f"/incidents/{public_id}", "/history"):

@@ -4,15 +4,20 @@ maintenance windows, written through the real services with the injected clock."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot import incidents as svc
+from bot.config import Settings
 from bot.db.models import Incident, Maintenance
 from bot.incidents import maintenance
 from bot.runtime import Runtime
+from bot.subscribers.mail import update_mail
+from bot.subscribers.notices import Notice, page_indicator
+from bot.subscribers.payloads import webhook_payload
 from bot.text.status import ComponentStatus, IncidentStatus, Severity
 from tests.conftest import Clock
 from tests.support.factories import responder
@@ -181,3 +186,20 @@ def site(app: Starlette) -> public.PublicSite:
     found = public.site_of(app)
     assert found is not None
     return found
+
+
+def outbound_bodies(
+    session: Session, settings: Settings, notice: Notice | None, label: str, now: datetime
+) -> dict[str, str]:
+    """What one notice sends subscribers, by channel: the mail (subject and every part) and
+    the webhook payload, for the canary tests."""
+    assert notice is not None
+    mail = update_mail(notice, settings, to="a@example.com", unsubscribe_url="u", scope=[], now=now)
+    parts = [part.get_content() for part in mail.walk() if not part.is_multipart()]
+    payload = webhook_payload(
+        notice, settings, indicator=page_indicator(session), unsubscribe_url="u", now=now
+    )
+    return {
+        f"mail {label}": "\n".join([str(mail["Subject"]), *parts]),
+        f"webhook {label}": payload.decode(),
+    }

@@ -15,13 +15,11 @@ from bot.config import DependencyConfig, OnCallConfig
 from bot.context.providers import Outcome, Reading, claim, record
 from bot.db.models import TimelineEvent
 from bot.runtime import Runtime
-from bot.subscribers.mail import update_mail
-from bot.subscribers.notices import incident_notice, page_indicator
-from bot.subscribers.payloads import webhook_payload
+from bot.subscribers.notices import incident_notice
 from bot.text.status import ComponentStatus, EventKind, IncidentStatus
 from tests.conftest import Clock, with_settings
 from tests.support.factories import responder
-from tests.support.publicdata import client
+from tests.support.publicdata import client, outbound_bodies
 from web.public.site import HOT_PATHS
 
 canary = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=14, max_size=20)
@@ -99,14 +97,7 @@ def test_public_never_shows_changes_oncall_or_providers(
         ).all()
         for event_id in updates:
             notice = incident_notice(session, settings_, event_id)
-            assert notice is not None
-            mail = update_mail(notice, settings_, to="a@example.com", unsubscribe_url="u",
-                               scope=[], now=now)  # fmt: skip
-            parts = [part.get_content() for part in mail.walk() if not part.is_multipart()]
-            bodies[f"mail {event_id}"] = "\n".join([str(mail["Subject"]), *parts])
-            bodies[f"webhook {event_id}"] = webhook_payload(
-                notice, settings_, indicator=page_indicator(session), unsubscribe_url="u", now=now
-            ).decode()
+            bodies.update(outbound_bodies(session, settings_, notice, str(event_id), now))
     _, http = client(rt)
     with http:
         for path in (*HOT_PATHS, f"/incidents/{public_id}", "/history"):
