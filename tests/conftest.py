@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -55,6 +56,17 @@ class Clock:
     def advance(self, **kwargs: float) -> datetime:
         self.value += timedelta(**kwargs)
         return self.value
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A test that runs `flare …` in-process installs Flare's log handler on the stderr pytest
+    captured for that test; put logging back, or later threads write to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
