@@ -4,35 +4,16 @@ board is one line."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.slack import board
 from bot.text.status import ComponentStatus, MaintenanceStatus
+from tests.support.factories import board_row
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 TITLES = ("On call", "Providers", "Changes in the last 2 h", "Monitoring")
-
-
-def _row(n: int) -> board.BoardIncident:
-    return board.BoardIncident(
-        number=n,
-        title="T" * 200,
-        severity="sev2",
-        status="investigating",
-        commander="U0A",
-        owner=None,
-        internal_only=False,
-        latest_wording="x" * 5000,
-        last_public_update_at=START,
-        next_due=START + timedelta(minutes=20),
-        first_due=None,
-        overdue=False,
-        record="1/2 updates on time",
-        channel="C0INCIDENTS",
-        thread_ts="1.000100",
-    )
 
 
 def _sections() -> list[board.BoardSection]:
@@ -55,7 +36,7 @@ def _sections() -> list[board.BoardSection]:
 
 def _full_view(incidents: int) -> board.BoardView:
     return board.BoardView(
-        incidents=[_row(n) for n in range(1, incidents + 1)],
+        incidents=[board_row(n, start=START) for n in range(1, incidents + 1)],
         degraded=[(f"Component {n}", ComponentStatus.MAJOR_OUTAGE) for n in range(60)],
         maintenances=[
             board.BoardMaintenance(

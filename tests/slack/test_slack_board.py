@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from bot.db.state import heartbeat
 from bot.slack import board
 from bot.slack.delivery.sender import SlackSender
 from tests.conftest import START
+from tests.support.factories import board_row
 from tests.support.slackutil import BOB, CHANNEL, Slack, fake, slack  # noqa: F401
 
 
@@ -119,28 +119,12 @@ def test_slack_board_warns_when_no_scheduler_swept(slack: Slack):
     assert "All systems operational" in slack.board_text()
 
 
-def _row(n: int) -> board.BoardIncident:
-    return board.BoardIncident(
-        number=n,
-        title="T" * 200,
-        severity="sev2",
-        status="investigating",
-        commander="U0A",
-        owner=None,
-        internal_only=False,
-        latest_wording="x" * 5000,
-        last_public_update_at=START,
-        next_due=START + timedelta(minutes=20),
-        first_due=None,
-        overdue=n % 2 == 0,
-        record="1/2 updates on time",
-        channel=CHANNEL,
-        thread_ts="1.000100",
-    )
-
-
 def test_slack_board_stays_within_block_kit_limits_with_many_incidents():
-    view = board.BoardView(incidents=[_row(n) for n in range(1, 80)])
+    view = board.BoardView(
+        incidents=[
+            board_row(n, start=START, overdue=n % 2 == 0, channel=CHANNEL) for n in range(1, 80)
+        ]
+    )
     text, blocks = board.render_board(view)
     assert len(blocks) <= 50
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]

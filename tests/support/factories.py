@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from bot import incidents as svc
 from bot.config import Settings
 from bot.db.models import Incident
 from bot.incidents import CLI, Actor
+from bot.slack import board
 from bot.text.status import Severity
 
 
@@ -50,3 +51,26 @@ def responder(user: str) -> Actor:
 def member(user: str) -> Actor:
     """A Slack user who is not a responder: may declare, note, list and show."""
     return Actor(user, responder=False, who_may="<@U0RESP001>")
+
+
+def board_row(
+    n: int, *, start: datetime, overdue: bool = False, channel: str = "C0INCIDENTS"
+) -> board.BoardIncident:
+    """INC-n as the board shows it, with every text at its longest (the Block Kit limit tests)."""
+    return board.BoardIncident(
+        number=n,
+        title="T" * 200,
+        severity="sev2",
+        status="investigating",
+        commander="U0A",
+        owner=None,
+        internal_only=False,
+        latest_wording="x" * 5000,
+        last_public_update_at=start,
+        next_due=start + timedelta(minutes=20),
+        first_due=None,
+        overdue=overdue,
+        record="1/2 updates on time",
+        channel=channel,
+        thread_ts="1.000100",
+    )
